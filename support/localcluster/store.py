@@ -1,0 +1,194 @@
+"""The embedded cluster's object store: what etcd plus the API server's bookkeeping are.
+
+Objects are plain dicts shaped like Kubernetes JSON, keyed by (kind, namespace, name).
+The store stamps uid, resourceVersion, generation and creationTimestamp, checks
+optimistic concurrency, and tells subscribers about every change after it is made.
+Everything returned is a deep copy: callers can never mutate stored state by accident.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from support.clock import Clock, rfc3339
+
+ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
+
+Listener = Callable[[str, str, dict], None]  # (event type, kind, object)
+
+
+class ApiError(Exception):
+    """An error the API server returns as a Kubernetes `Status` object."""
+
+    def __init__(self, code: int, reason: str, message: str):
+        super().__init__(message)
+        self.code, self.reason, self.message = code, reason, message
+
+    def status(self) -> dict:
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": self.message, "reason": self.reason, "code": self.code}
+
+
+def not_found(kind: str, name: str) -> ApiError:
+    return ApiError(404, "NotFound", f'{kind.lower()}s "{name}" not found')
+
+
+def already_exists(kind: str, name: str) -> ApiError:
+    return ApiError(409, "AlreadyExists", f'{kind.lower()}s "{name}" already exists')
+
+
+def conflict(kind: str, name: str) -> ApiError:
+    return ApiError(409, "Conflict", f'Operation cannot be fulfilled on {kind.lower()}s "{name}": '
+                                     "the object has been modified; please apply your changes to the latest version and try again")
+
+
+def invalid(kind: str, name: str, detail: str) -> ApiError:
+    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {detail}')
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "BadRequest", message)
+
+
+@dataclass(frozen=True)
+class Key:
+    kind: str
+    namespace: str  # "" for cluster-scoped objects
+    name: str
+
+
+class Store:
+    def __init__(self, clock: Clock):
+        self._clock = clock
+        self._objects: dict[Key, dict] = {}
+        self._lock = threading.RLock()
+        self._versions = itertools.count(1)
+        self._listeners: list[Listener] = []
+
+    # -- reading -----------------------------------------------------------
+    def get(self, kind: str, namespace: str | None, name: str) -> dict | None:
+        with self._lock:
+            obj = self._objects.get(Key(kind, namespace or "", name))
+            return copy.deepcopy(obj) if obj is not None else None
+
+    def must_get(self, kind: str, namespace: str | None, name: str) -> dict:
+        obj = self.get(kind, namespace, name)
+        if obj is None:
+            raise not_found(kind, name)
+        return obj
+
+    def list(self, kind: str, namespace: str | None = None,
+             labels: Callable[[dict], bool] | None = None) -> list[dict]:
+        """Objects of `kind` (in `namespace`, or all when None), optionally filtered by a label predicate."""
+        with self._lock:
+            found = [o for k, o in self._objects.items()
+                     if k.kind == kind and (namespace is None or k.namespace == namespace)
+                     and (labels is None or labels(o.get("metadata", {}).get("labels") or {}))]
+            found.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+            return copy.deepcopy(found)
+
+    def resource_version(self) -> str:
+        with self._lock:
+            current = next(self._versions)
+            return str(current)
+
+    # -- writing -----------------------------------------------------------
+    def create(self, kind: str, obj: dict) -> dict:
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        if not meta.get("name"):
+            raise invalid(kind, "", "metadata.name: Required value: name or generateName is required")
+        key = Key(kind, meta.get("namespace") or "", meta["name"])
+        with self._lock:
+            if key in self._objects:
+                raise already_exists(kind, meta["name"])
+            meta["uid"] = str(uuid.UUID(int=next(self._versions) * 7919 + 1, version=4))
+            meta["creationTimestamp"] = rfc3339(self._clock.now())
+            meta["generation"] = 1
+            meta["resourceVersion"] = str(next(self._versions))
+            self._objects[key] = obj
+            result = copy.deepcopy(obj)
+        self._notify(ADDED, kind, result)
+        return result
+
+    def update(self, kind: str, obj: dict, *, status_only: bool = False) -> dict:
+        """Replace an object. A stale metadata.resourceVersion is a 409 Conflict.
+
+        `status_only` mirrors the /status subresource: only `status` changes.
+        Otherwise `status` is kept as stored (as for CRDs with a status subresource)
+        unless the kind keeps no separate status (ConfigMap, Namespace...).
+        """
+        obj = copy.deepcopy(obj)
+        meta = obj.get("metadata", {})
+        key = Key(kind, meta.get("namespace") or "", meta.get("name", ""))
+        with self._lock:
+            stored = self._objects.get(key)
+            if stored is None:
+                raise not_found(kind, key.name)
+            sent_version = meta.get("resourceVersion")
+            if sent_version and sent_version != stored["metadata"]["resourceVersion"]:
+                raise conflict(kind, key.name)
+            new = self._merge_for_update(stored, obj, status_only)
+            if new == stored:
+                return copy.deepcopy(stored)
+            if new.get("spec") != stored.get("spec"):
+                new["metadata"]["generation"] = stored["metadata"].get("generation", 1) + 1
+            new["metadata"]["resourceVersion"] = str(next(self._versions))
+            self._objects[key] = new
+            result = copy.deepcopy(new)
+        self._notify(MODIFIED, kind, result)
+        return result
+
+    def delete(self, kind: str, namespace: str | None, name: str) -> dict:
+        key = Key(kind, namespace or "", name)
+        with self._lock:
+            obj = self._objects.pop(key, None)
+            if obj is None:
+                raise not_found(kind, name)
+            obj["metadata"]["resourceVersion"] = str(next(self._versions))
+        self._notify(DELETED, kind, obj)
+        return copy.deepcopy(obj)
+
+    def kinds_in(self, namespace: str) -> Iterable[Key]:
+        with self._lock:
+            return [k for k in self._objects if k.namespace == namespace]
+
+    # -- watching ----------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        """`listener(event, kind, obj)` runs after each change, outside the store lock."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _notify(self, event: str, kind: str, obj: dict) -> None:
+        for listener in list(self._listeners):
+            listener(event, kind, copy.deepcopy(obj))
+
+    @staticmethod
+    def _merge_for_update(stored: dict, sent: dict, status_only: bool) -> dict:
+        new = copy.deepcopy(stored)
+        if status_only:
+            new["status"] = sent.get("status", {})
+            return new
+        keep_meta = {k: stored["metadata"][k] for k in ("uid", "creationTimestamp", "generation", "resourceVersion")
+                     if k in stored["metadata"]}
+        new = copy.deepcopy(sent)
+        new["metadata"].update(keep_meta)
+        if "status" in stored and kind_has_status_subresource(stored):
+            new["status"] = stored["status"]
+        return new
+
+
+# Kinds whose status is only written through the /status subresource.
+_STATUS_SUBRESOURCE_KINDS = {"Deployment", "Pod", "BudAIScaler", "Namespace", "CustomResourceDefinition", "Service"}
+
+
+def kind_has_status_subresource(obj: dict) -> bool:
+    return obj.get("kind") in _STATUS_SUBRESOURCE_KINDS
