@@ -1,0 +1,131 @@
+"""Reading a metric from a pod's response body, and per-source snapshots (catalogue §3.1, §3.2).
+
+``parse_metric`` tries JSON first (top-level key, then a depth-first search
+of nested objects in document order -- Go iterates a map here, so which
+nested object wins is unspecified; ours is deterministic), then Prometheus
+text exposition (mean of every series of exactly that name, labels ignored).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from .gomath import parse_go_float
+from .model import Model
+from .spec import DEFAULT_PATH, DEFAULT_PORT, MetricSource
+
+
+class MetricNotFound(LookupError):
+    """The body holds no usable value for the metric."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    average: float
+    count: int
+    sum: float
+    min: float
+    max: float
+
+
+def snapshot(values: Iterable[float]) -> Snapshot:
+    """Aggregate per-pod values; an empty list gives an all-zero snapshot (average 0)."""
+    vals = list(values)
+    if not vals:
+        return Snapshot(0.0, 0, 0.0, 0.0, 0.0)
+    total = sum(vals)
+    return Snapshot(total / len(vals), len(vals), total, min(vals), max(vals))
+
+
+def pod_source_snapshot(values: Iterable[float], queried_pods: int,
+                        model: Model) -> Snapshot | None:
+    """The snapshot of a pod-type source, or None when the source fails.
+
+    ``values`` are the successful per-pod reads of ``queried_pods`` ready
+    pods. With no ready pod to query the as-built collector returns an
+    empty snapshot read as 0 (quirk ``unready-pods-read-as-zero``); the
+    contract treats it as no data.
+    """
+    vals = list(values)
+    if queried_pods == 0:
+        return snapshot([]) if model.has("unready-pods-read-as-zero") else None
+    return snapshot(vals) if vals else None
+
+
+def pod_metrics_url(pod_ip: str, source: MetricSource) -> str:
+    """``<scheme>://<podIP>:<port><path>`` with inferenceEngineConfig overrides."""
+    scheme = "https" if source.protocol_type == "https" else "http"
+    port = source.port or DEFAULT_PORT
+    path = source.path or DEFAULT_PATH
+    engine = source.inference_engine_config
+    if engine is not None:
+        port = str(engine.metrics_port) if engine.metrics_port else port
+        path = engine.metrics_path or path
+    return f"{scheme}://{pod_ip}:{port}{path}"
+
+
+def parse_metric(body: str, metric: str) -> float:
+    """The value of ``metric`` in a JSON or Prometheus-text body; MetricNotFound otherwise."""
+    value = _from_json(body, metric)
+    if value is None:
+        value = _from_prometheus_text(body, metric)
+    if value is None:
+        raise MetricNotFound(f"metric {metric} not found in response")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"not JSON: {name}")   # Go's decoder has no NaN/Infinity literals
+
+
+def _from_json(body: str, metric: str) -> float | None:
+    try:
+        doc = json.loads(body, parse_constant=_reject_constant)
+    except ValueError:
+        return None
+    return _search(doc, metric) if isinstance(doc, dict) else None
+
+
+def _search(obj: dict, metric: str) -> float | None:
+    if metric in obj:
+        value = _number(obj[metric])
+        if value is not None:
+            return value
+    for child in obj.values():
+        if isinstance(child, dict):
+            value = _search(child, metric)
+            if value is not None:
+                return value
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        return parse_go_float(value)
+    return None
+
+
+def _from_prometheus_text(body: str, metric: str) -> float | None:
+    pattern = re.compile(re.escape(metric) + r"(?:\{[^}]*\})?\s+([0-9eE.+\-]+)")
+    values = []
+    for raw in body.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = pattern.match(line)
+        if not match:
+            continue
+        try:
+            value = float(match.group(1))
+        except ValueError:
+            continue
+        if math.isfinite(value):
+            values.append(value)
+    return sum(values) / len(values) if values else None

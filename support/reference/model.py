@@ -1,0 +1,72 @@
+"""Behaviour models: the documented contract versus the code as built.
+
+A ``Model`` is a named set of quirks. Each quirk is a deviation of the
+as-built controller from its documented contract (behaviour catalogue §7).
+The reference model consults ``model.has(quirk)`` wherever the two differ.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+QUIRKS: dict[str, str] = {
+    "tolerance-as-percent":
+        "§7.4: behavior.scaleUp.tolerance is divided by 100 at use (0.1 means 0.1 %)",
+    "stabilization-as-cooldown":
+        "§7.7: stabilization windows are cooldowns since the last scale, not HPA windows",
+    "policy-period-ignored":
+        "§7.7: policy periodSeconds is ignored; limits apply per 10 s tick",
+    "unready-pods-read-as-zero":
+        "§7.12: all running pods unready -> empty pod-metric snapshot averages 0",
+    "baseline-inside-tolerance":
+        "§7.32: BudScaler returns the starting-pod baseline inside the tolerance band",
+    "nan-confidence":
+        "§7.19: NaN prediction confidence passes the < 0.7 guard; blend becomes 1 replica",
+    "cost-before-clamp":
+        "§7.8: cost ceiling applied before the min/max clamp, so minReplicas beats the budget",
+    "actual-scale-is-recommendation":
+        "§7.25: status.actualScale holds the recommendation, not observed replicas",
+    "ready-reason-not-refreshed":
+        "§7.26: Ready condition reason/message not refreshed while status unchanged",
+    "learning-never-persisted":
+        "§7.21: learning data is never written to the ConfigMap",
+    "pattern-detection-unwired":
+        "§7.22: pattern detection never invoked; detectedPattern always steady_state",
+    "llm-metrics-zero":
+        "§7.22: LLM metrics fed to learning (cache usage, queue) are always 0",
+    "direction-accuracy-is-overall":
+        "§7.23: learningStatus.directionAccuracy holds overallAccuracy",
+    "learning-status-fields-unset":
+        "§7.23: oldestDataPoint, currentSeasonalFactor, lastCalibration, storageUsed never set",
+    "fixed-lookahead":
+        "§7.18: predictor ignores lookAheadMinutes (always 15 min) and historicalDataDays",
+    "predictor-shared-by-metric":
+        "§7.18: predictor history keyed by metric name only, shared across scalers",
+    "prediction-status-never-written":
+        "§1.3: status.predictionStatus is never written",
+}
+
+
+@dataclass(frozen=True)
+class Model:
+    """A named behaviour model: the set of as-built quirks it reproduces."""
+
+    name: str
+    quirks: frozenset[str]
+
+    def has(self, quirk: str) -> bool:
+        """True if this model reproduces ``quirk``; KeyError for unknown names."""
+        if quirk not in QUIRKS:
+            raise KeyError(f"unknown quirk {quirk!r}")
+        return quirk in self.quirks
+
+
+CONTRACT = Model("contract", frozenset())
+AS_BUILT = Model("as-built", frozenset(QUIRKS))
+
+
+def model_named(name: str) -> Model:
+    """Return the model called ``name`` ("contract" or "as-built")."""
+    for model in (CONTRACT, AS_BUILT):
+        if model.name == name:
+            return model
+    raise ValueError(f"unknown model {name!r}: choose 'contract' or 'as-built'")

@@ -1,0 +1,35 @@
+"""The contract / as-built models and their quirk names."""
+import pytest
+
+from support.reference.model import AS_BUILT, CONTRACT, QUIRKS, model_named
+
+EXPECTED = {
+    "tolerance-as-percent", "stabilization-as-cooldown", "policy-period-ignored",
+    "unready-pods-read-as-zero", "baseline-inside-tolerance", "nan-confidence",
+    "cost-before-clamp", "actual-scale-is-recommendation", "ready-reason-not-refreshed",
+    "learning-never-persisted", "pattern-detection-unwired", "llm-metrics-zero",
+    "direction-accuracy-is-overall", "learning-status-fields-unset", "fixed-lookahead",
+    "predictor-shared-by-metric", "prediction-status-never-written",
+}
+
+
+def test_quirk_names_are_exactly_the_agreed_ones():
+    assert set(QUIRKS) == EXPECTED
+    assert all("§" in text for text in QUIRKS.values())
+
+
+def test_contract_has_no_quirk_and_as_built_has_all():
+    assert not any(CONTRACT.has(q) for q in QUIRKS)
+    assert all(AS_BUILT.has(q) for q in QUIRKS)
+
+
+def test_unknown_quirk_is_a_typo():
+    with pytest.raises(KeyError):
+        CONTRACT.has("tolerance-as-percnt")
+
+
+def test_model_named():
+    assert model_named("contract") is CONTRACT
+    assert model_named("as-built") is AS_BUILT
+    with pytest.raises(ValueError, match="contract.*as-built"):
+        model_named("asbuilt")
