@@ -1,0 +1,55 @@
+"""Settings from -D userdata and the environment; old NAMESPACE/CLEANUP honoured; clear errors."""
+
+import pytest
+
+from support.settings import SettingsError, from_sources
+
+
+def test_defaults_are_local_contract_always_cleanup():
+    s = from_sources({}, env={})
+    assert (s.target, s.model, s.cleanup, s.time_scale, s.namespace) == ("local", "contract", "always", 1.0, None)
+    assert s.may_restart_controller
+
+
+def test_userdata_wins_over_environment():
+    s = from_sources({"target": "cluster", "context": "kind-x", "cleanup": "on-success"},
+                     env={"BUDSPEC_TARGET": "local", "CLEANUP": "true"})
+    assert (s.target, s.context, s.cleanup) == ("cluster", "kind-x", "on-success")
+    assert not s.may_restart_controller
+
+
+@pytest.mark.parametrize("old, policy", [("true", "always"), ("false", "never"), ("TRUE", "always")])
+def test_old_cleanup_variable_is_honoured(old, policy):
+    assert from_sources({}, env={"CLEANUP": old}).cleanup == policy
+
+
+def test_old_namespace_variable_fixed_name_and_prefix():
+    assert from_sources({}, env={"NAMESPACE": "llm-test"}).namespace == "llm-test"
+    prefixed = from_sources({}, env={"NAMESPACE": "team-a-"})
+    assert prefixed.namespace is None and prefixed.namespace_prefix == "team-a"
+
+
+@pytest.mark.parametrize("userdata, fix", [
+    ({"target": "kind"}, "use one of local, cluster"),
+    ({"cleanup": "sometimes"}, "use one of always, on-success, never"),
+    ({"time_scale": "fast"}, "is not a number"),
+    ({"time_scale": "0"}, "must be greater than 0"),
+    ({"model": "latest"}, "use one of contract, as-built"),
+    ({"namespace": "kube-system"}, "is refused"),
+    ({"namespace": "Bad_Name"}, "not a valid namespace name"),
+    ({"tagret": "local"}, "unknown setting(s) tagret"),
+    ({"restart_controller": "maybe"}, "not a yes/no value"),
+])
+def test_bad_values_name_the_fix(userdata, fix):
+    with pytest.raises(SettingsError, match=fix.replace("(", r"\(").replace(")", r"\)")):
+        from_sources(userdata, env={})
+
+
+def test_bad_old_cleanup_variable():
+    with pytest.raises(SettingsError, match="CLEANUP=maybe"):
+        from_sources({}, env={"CLEANUP": "maybe"})
+
+
+def test_summary_names_target_and_namespace():
+    text = from_sources({"target": "cluster", "context": "prod"}, env={}).summary()
+    assert "target:    cluster" in text and "prod" in text and "budspec-<feature>-<random>" in text

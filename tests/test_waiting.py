@@ -1,0 +1,106 @@
+"""Poller.eventually / consistently / hold on a virtual clock: timing and failure messages."""
+
+import pytest
+from hamcrest import equal_to, greater_than
+
+from support.clock import VirtualClock
+from support.waiting import Poller, WaitTimeout
+
+
+def counter_probe(clock, start, step_every, step=1):
+    """A value that grows by `step` every `step_every` seconds of clock time."""
+    t0 = clock.now()
+    return lambda: start + int((clock.now() - t0) // step_every) * step
+
+
+def test_eventually_returns_within_one_interval_of_the_condition():
+    clock = VirtualClock()
+    t0 = clock.now()
+    value = Poller(clock, interval=1.0).eventually(counter_probe(clock, 0, 10), greater_than(2),
+                                                    within=60, what="the counter")
+    assert value == 3
+    assert 30 <= clock.now() - t0 <= 31
+
+
+def test_eventually_timeout_names_expectation_last_value_and_last_error():
+    clock = VirtualClock()
+    calls = {"n": 0}
+
+    def flaky():
+        calls["n"] += 1
+        if calls["n"] % 2:
+            raise ConnectionError("API server went away")
+        return 1
+
+    with pytest.raises(WaitTimeout) as raised:
+        Poller(clock, interval=5.0).eventually(flaky, greater_than(3), within=30, what="the desired replicas")
+    message = str(raised.value)
+    assert "Timed out after 30 s waiting for the desired replicas" in message
+    assert "a value greater than <3>" in message
+    assert "was <1>" in message
+    assert "ConnectionError: API server went away" in message
+
+
+def test_eventually_deadline_is_stretched_by_time_scale():
+    clock = VirtualClock()
+    t0 = clock.now()
+    with pytest.raises(WaitTimeout):
+        Poller(clock, interval=1.0, time_scale=2.0).eventually(lambda: 0, equal_to(1), within=10, what="x")
+    assert clock.now() - t0 == pytest.approx(20)
+
+
+def test_consistently_fails_on_the_first_bad_observation_with_when():
+    clock = VirtualClock()
+    with pytest.raises(WaitTimeout) as raised:
+        Poller(clock).consistently(counter_probe(clock, 1, 15), equal_to(1), for_=60, what="the desired replicas")
+    message = str(raised.value)
+    assert "to stay <1> for 60 s, but after 15 s it was <2>" in message
+
+
+def test_consistently_passes_and_returns_last_value():
+    clock = VirtualClock()
+    assert Poller(clock).consistently(lambda: 4, equal_to(4), for_=30, what="x") == 4
+
+
+def test_consistently_without_any_observation_fails():
+    clock = VirtualClock()
+
+    def broken():
+        raise LookupError("no status yet")
+
+    with pytest.raises(WaitTimeout) as raised:
+        Poller(clock).consistently(broken, equal_to(1), for_=10, what="the desired replicas")
+    assert "Could not observe the desired replicas once in 10 s" in str(raised.value)
+    assert "LookupError: no status yet" in str(raised.value)
+
+
+def test_duties_run_before_every_probe_and_during_hold():
+    clock = VirtualClock()
+    runs = []
+    poller = Poller(clock, interval=2.0).with_duty(lambda: runs.append(clock.now()))
+    poller.hold(10)
+    assert len(runs) == 5
+    poller.eventually(lambda: 1, equal_to(1), within=5, what="x")
+    assert len(runs) == 6
+
+
+def test_a_failing_duty_is_reported_as_the_last_error():
+    clock = VirtualClock()
+
+    def duty():
+        raise RuntimeError("mock refused")
+
+    with pytest.raises(WaitTimeout) as raised:
+        Poller(clock).with_duty(duty).eventually(lambda: 0, equal_to(1), within=3, what="x")
+    assert "RuntimeError: mock refused" in str(raised.value)
+
+
+def test_virtual_clock_runs_timers_in_order_and_lets_callbacks_schedule():
+    clock = VirtualClock()
+    seen = []
+    clock.call_later(5, lambda: seen.append(("a", clock.now())))
+    clock.call_later(2, lambda: (seen.append(("b", clock.now())), clock.call_later(1, lambda: seen.append(("c", clock.now())))))
+    t0 = clock.now()
+    clock.advance(10)
+    assert [(n, t - t0) for n, t in seen] == [("b", 2), ("c", 3), ("a", 5)]
+    assert clock.now() - t0 == 10
