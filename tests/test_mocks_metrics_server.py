@@ -1,0 +1,76 @@
+"""mock-vllm-metrics: underscore metric names, /json for the external source, /set."""
+
+import threading
+
+import httpx
+import pytest
+
+from support.manifests import load_program
+
+program = load_program("metrics_server.py")
+
+
+@pytest.fixture
+def serve():
+    """start(env) -> an httpx client on a fresh server at 127.0.0.1:<free port>."""
+    started = []
+
+    def start(env=None):
+        server = program.create_server("127.0.0.1", 0, env=env or {})
+        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+        client = httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}")
+        started.append((server, client))
+        return client
+
+    yield start
+    for server, client in started:
+        client.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_metrics_use_the_underscore_names_and_start_at_zero(serve):
+    text = serve().get("/metrics").text
+    assert "# TYPE vllm_gpu_cache_usage_perc gauge" in text
+    assert 'vllm_gpu_cache_usage_perc{model_name="mock-model"} 0.0' in text
+    assert 'vllm_num_requests_running{model_name="mock-model"} 0' in text
+    assert 'vllm_num_requests_waiting{model_name="mock-model"} 0' in text
+    assert "vllm:" not in text
+
+
+def test_json_serves_the_colon_names_and_ignores_the_external_sources_query(serve):
+    client = serve({"INITIAL_GPU_CACHE": "33"})
+    response = client.get("/json", params={"namespace": "ns", "metric": "x", "label_app": "a"})
+    assert response.status_code == 200
+    assert response.json() == {"vllm:gpu_cache_usage_perc": 33.0, "vllm:num_requests_running": 0,
+                               "vllm:num_requests_waiting": 0}
+
+
+def test_set_then_metrics_and_json(serve):
+    client = serve()
+    assert client.get("/set?gpu_cache=80&requests_running=10&requests_waiting=5").text == "OK"
+    assert 'vllm_gpu_cache_usage_perc{model_name="mock-model"} 80.0' in client.get("/metrics").text
+    assert client.get("/json").json()["vllm:num_requests_waiting"] == 5
+
+
+@pytest.mark.parametrize("query, named", [
+    ("", "gpu_cache"), ("gpu_cache=100.5", "gpu_cache"), ("requests_waiting=-3", "requests_waiting"),
+    ("gpu_cache=10&requests_running=1e3", "requests_running"), ("model=x", "model"),
+])
+def test_bad_input_is_rejected_and_leaves_the_state_unchanged(serve, query, named):
+    client = serve()
+    before = client.get("/status").json()
+    response = client.get(f"/set?{query}")
+    assert response.status_code == 400 and named in response.text
+    assert client.get("/status").json() == before
+
+
+def test_bad_environment_fails_create_server():
+    with pytest.raises(ValueError, match="INITIAL_GPU_CACHE"):
+        program.create_server("127.0.0.1", 0, env={"INITIAL_GPU_CACHE": "lots"})
+
+
+def test_unknown_paths_are_404_and_health_is_ok(serve):
+    client = serve()
+    assert client.get("/set_pattern").status_code == 404
+    assert [client.get(p).text for p in ("/health", "/ready")] == ["OK", "OK"]

@@ -1,0 +1,104 @@
+"""The simulator's metrics sidecar: percent-scale vLLM metrics, /set, validation, env."""
+
+import threading
+
+import httpx
+import pytest
+
+from support.manifests import load_program
+
+sidecar = load_program("vllm_sidecar.py")
+
+
+@pytest.fixture
+def serve():
+    """start(env) -> an httpx client on a fresh sidecar at 127.0.0.1:<free port>."""
+    started = []
+
+    def start(env=None):
+        server = sidecar.create_server("127.0.0.1", 0, env=env or {})
+        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+        client = httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}")
+        started.append((server, client))
+        return client
+
+    yield start
+    for server, client in started:
+        client.close()
+        server.shutdown()
+        server.server_close()
+
+
+def samples(text):
+    """{metric line without value: value} of a Prometheus text body."""
+    pairs = (line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    return {series: float(value) for series, value in pairs}
+
+
+GPU = 'vllm:gpu_cache_usage_perc{model_name="test-model"}'
+RUNNING = 'vllm:num_requests_running{model_name="test-model"}'
+WAITING = 'vllm:num_requests_waiting{model_name="test-model"}'
+
+
+def test_metrics_serves_the_initial_values_in_prometheus_format(serve):
+    response = serve().get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "# TYPE vllm:gpu_cache_usage_perc gauge" in response.text
+    assert "# HELP vllm:num_requests_waiting" in response.text
+    assert f"{GPU} 85.0" in response.text
+    assert samples(response.text) == {GPU: 85.0, RUNNING: 5, WAITING: 10}
+
+
+def test_initial_values_come_from_the_environment(serve):
+    client = serve({"INITIAL_GPU_CACHE": "12.5", "INITIAL_RUNNING": "3", "INITIAL_WAITING": "0"})
+    assert samples(client.get("/metrics").text) == {GPU: 12.5, RUNNING: 3, WAITING: 0}
+
+
+@pytest.mark.parametrize("name, value", [
+    ("INITIAL_GPU_CACHE", "abc"), ("INITIAL_GPU_CACHE", "101"), ("INITIAL_RUNNING", "-1"),
+    ("INITIAL_RUNNING", "2.5"), ("INITIAL_WAITING", ""),
+])
+def test_a_malformed_environment_value_fails_create_server(name, value):
+    with pytest.raises(ValueError, match=name):
+        sidecar.create_server("127.0.0.1", 0, env={name: value})
+
+
+def test_set_changes_only_the_given_values(serve):
+    client = serve()
+    response = client.get("/set", params={"gpu_cache": "20", "requests_waiting": "0"})
+    assert (response.status_code, response.text) == (200, "OK")
+    assert samples(client.get("/metrics").text) == {GPU: 20.0, RUNNING: 5, WAITING: 0}
+    assert client.get("/status").json() == {"gpu_cache": 20.0, "requests_running": 5,
+                                            "requests_waiting": 0}
+
+
+@pytest.mark.parametrize("query, named", [
+    ("", "gpu_cache"),
+    ("gpu_cache=101", "gpu_cache"), ("gpu_cache=-0.1", "gpu_cache"), ("gpu_cache=abc", "gpu_cache"),
+    ("gpu_cache=nan", "gpu_cache"), ("gpu_cache=", "gpu_cache"),
+    ("requests_running=1.5", "requests_running"), ("requests_running=-1", "requests_running"),
+    ("requests_waiting=x", "requests_waiting"),
+    ("gpu_cache=50&requests_running=many", "requests_running"),
+    ("gpu_cach=50", "gpu_cach"), ("gpu_cache=1&gpu_cache=2", "gpu_cache"),
+])
+def test_bad_input_is_rejected_and_leaves_the_state_unchanged(serve, query, named):
+    client = serve()
+    before = client.get("/status").json()
+    response = client.get(f"/set?{query}")
+    assert response.status_code == 400
+    assert named in response.text
+    assert client.get("/status").json() == before
+
+
+def test_the_400_message_says_what_is_allowed(serve):
+    text = serve().get("/set?gpu_cache=300").text
+    assert "0 to 100" in text and "'300'" in text
+
+
+def test_unknown_paths_are_404_and_health_is_ok(serve):
+    client = serve()
+    assert client.get("/nope").status_code == 404
+    for path in ("/health", "/ready"):
+        response = client.get(path)
+        assert (response.status_code, response.text) == (200, "OK")
