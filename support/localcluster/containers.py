@@ -1,0 +1,298 @@
+"""Containers the embedded cluster runs in-process, instead of a container runtime.
+
+A container is one of:
+- a `python:*` image whose command/args name a `.py` program mounted from a
+  ConfigMap: the program is exec'd into a fresh module and its
+  `create_server(ip, port, env=, clock=)` is served on a daemon thread;
+- an emulated image (see images.py): the runner registered for the longest
+  matching image prefix gets a `ContainerContext`;
+- anything else cannot run: `ContainerError` says why, and the kubelet
+  (workloads.py) leaves the pod Pending with that reason.
+
+`prepare()` turns a pod's container spec into a `ContainerContext` (env with
+fieldRef/configMapKeyRef resolved, ConfigMap volume files, ports) the way the
+kubelet would before starting it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import inspect
+import re
+import threading
+import types
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Callable, Protocol
+
+CONFIG_ERROR = "CreateContainerConfigError"
+IMAGE_ERROR = "ErrImagePull"
+RUN_ERROR = "RunContainerError"
+
+
+@dataclass
+class ContainerContext:
+    cluster: Any
+    pod: dict
+    container: dict
+    ip: str
+    env: dict[str, str]
+    ports: list[int]
+    files: dict[str, str]  # absolute path -> content, from configMap volume mounts
+    log: Callable[[str], None]  # append a line to this container's log
+
+    @property
+    def clock(self):
+        return self.cluster.clock
+
+    @property
+    def args(self) -> list[str]:
+        """command + args, with $(VAR) references expanded as the kubelet does."""
+        words = list(self.container.get("command") or []) + list(self.container.get("args") or [])
+        return [expand(word, self.env) for word in words]
+
+
+class RunningContainer(Protocol):
+    def stop(self) -> None: ...
+
+
+class ContainerError(Exception):
+    """A container that cannot start; `reason` is the kubelet's waiting reason."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+Runner = Callable[[ContainerContext], RunningContainer]
+_IMAGES: dict[str, Runner] = {}
+
+
+def register_image(prefix: str, runner: Runner) -> None:
+    """Run containers whose image starts with `prefix` through `runner`."""
+    _IMAGES[prefix] = runner
+
+
+def registered_images() -> list[str]:
+    return sorted(_IMAGES)
+
+
+def runner_for(image: str) -> Runner | None:
+    matches = [prefix for prefix in _IMAGES if image.startswith(prefix)]
+    return _IMAGES[max(matches, key=len)] if matches else None
+
+
+def is_python_image(image: str) -> bool:
+    repository = re.split(r"[:@]", image.rsplit("/", 1)[-1], maxsplit=1)[0]
+    return repository in ("python", "python3")
+
+
+def run(ctx: ContainerContext) -> RunningContainer:
+    """Start the container `ctx` describes, or raise ContainerError."""
+    image = ctx.container.get("image", "")
+    runner = runner_for(image)
+    if runner is not None:
+        return _guarded(runner, ctx)
+    if is_python_image(image):
+        return _guarded(run_python_program, ctx)
+    raise ContainerError(IMAGE_ERROR, f'the embedded cluster cannot run image "{image}": it runs python:* programs '
+                                      "mounted from ConfigMaps and these emulated images: "
+                                      + ", ".join(registered_images()))
+
+
+def _guarded(runner: Runner, ctx: ContainerContext) -> RunningContainer:
+    try:
+        return runner(ctx)
+    except ContainerError:
+        raise
+    except Exception as error:  # a program that fails to start is the container failing, not the cluster
+        raise ContainerError(RUN_ERROR, f"{type(error).__name__}: {error}") from error
+
+
+# -- python programs from ConfigMaps -------------------------------------------
+
+def run_python_program(ctx: ContainerContext) -> RunningContainer:
+    path = program_path(ctx)
+    module = types.ModuleType(f"pod_{ctx.pod['metadata']['name']}_{ctx.container['name']}".replace("-", "_"))
+    module.__file__ = path
+    exec(compile(ctx.files[path], path, "exec"), module.__dict__)
+    if not callable(getattr(module, "create_server", None)):
+        raise ContainerError(RUN_ERROR, f"{path} defines no create_server(host, port, env=, clock=)")
+    port = ctx.ports[0] if ctx.ports else _env_port(ctx)
+    options = {"env": dict(ctx.env), "clock": ctx.clock.now}
+    if "seed" in inspect.signature(module.create_server).parameters:
+        options["seed"] = program_seed(ctx)
+    server = module.create_server(ctx.ip, port, **options)
+    ctx.log(f"serving {path} on {ctx.ip}:{port}")
+    return ServerContainer(server, ctx.log)
+
+
+def program_seed(ctx: ContainerContext) -> int:
+    """Stable per cluster seed and pod name, so programs with random noise repeat run after run."""
+    text = f"{getattr(ctx.cluster, 'seed', 0)}/{ctx.pod['metadata']['name']}/{ctx.container['name']}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
+
+
+def program_path(ctx: ContainerContext) -> str:
+    """The mounted .py file that command+args name (also inside `sh -c "..."`)."""
+    named = [m for word in ctx.args for m in re.findall(r"[\w./-]+\.py\b", word)]
+    workdir = ctx.container.get("workingDir") or "/"
+    for name in named:
+        path = name if name.startswith("/") else f"{workdir.rstrip('/')}/{name}"
+        if path in ctx.files:
+            return path
+    raise ContainerError(RUN_ERROR, "the embedded cluster runs python:* containers only as a .py program mounted "
+                                    f"from a ConfigMap; command+args {ctx.args} name none of {sorted(ctx.files)}")
+
+
+def _env_port(ctx: ContainerContext) -> int:
+    try:
+        return int(ctx.env["PORT"])
+    except (KeyError, ValueError):
+        raise ContainerError(RUN_ERROR, "the container declares no containerPort and no numeric PORT env") from None
+
+
+class ServerContainer:
+    """An http.server-style server on a daemon thread; stopping never blocks for long."""
+
+    def __init__(self, server: Any, log: Callable[[str], None] | None = None):
+        self.server = server
+        if log is not None:
+            _log_requests_to(server, log)
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"container-{server.server_address}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        def shut() -> None:
+            self.server.shutdown()
+            self.server.server_close()
+
+        closer = threading.Thread(target=shut, daemon=True)
+        closer.start()
+        closer.join(timeout=2.0)
+        if closer.is_alive():  # a stuck serve loop: at least stop accepting connections
+            self.server.socket.close()
+
+
+def _log_requests_to(server: Any, log: Callable[[str], None]) -> None:
+    """Send the program's access log to the container log instead of the test's stderr."""
+    handler = getattr(server, "RequestHandlerClass", None)
+    if isinstance(handler, type) and issubclass(handler, BaseHTTPRequestHandler):
+        def log_message(self, fmt, *args):  # noqa: ANN001 - http.server's signature
+            log(f"{self.address_string()} - {fmt % args}")
+
+        server.RequestHandlerClass = type(handler.__name__, (handler,), {"log_message": log_message})
+
+
+# -- preparing a container like the kubelet -------------------------------------
+
+def prepare(cluster: Any, pod: dict, container: dict, ip: str, log: Callable[[str], None]) -> ContainerContext:
+    """Resolve env, ConfigMap files and ports; ContainerError(CreateContainerConfigError) if one is missing."""
+    return ContainerContext(cluster=cluster, pod=pod, container=container, ip=ip,
+                            env=resolve_env(cluster.store, pod, container, ip),
+                            ports=[p["containerPort"] for p in container.get("ports") or [] if "containerPort" in p],
+                            files=mounted_files(cluster.store, pod, container), log=log)
+
+
+def resolve_env(store: Any, pod: dict, container: dict, ip: str) -> dict[str, str]:
+    namespace = pod["metadata"].get("namespace", "")
+    env = {"HOSTNAME": pod["metadata"]["name"]}
+    for source in container.get("envFrom") or []:
+        env.update(_env_from(store, namespace, source))
+    for var in container.get("env") or []:
+        if "valueFrom" in var:
+            value = _value_from(store, pod, ip, var["valueFrom"])
+        else:
+            value = expand(str(var.get("value", "")), env)
+        if value is not None:
+            env[var["name"]] = value
+    return env
+
+
+def _env_from(store: Any, namespace: str, source: dict) -> dict[str, str]:
+    prefix = source.get("prefix", "")
+    if "configMapRef" in source:
+        data = _config_data(store, namespace, source["configMapRef"], "ConfigMap")
+    elif "secretRef" in source:
+        data = _config_data(store, namespace, source["secretRef"], "Secret")
+    else:
+        data = {}
+    return {prefix + key: value for key, value in (data or {}).items()}
+
+
+def _value_from(store: Any, pod: dict, ip: str, source: dict) -> str | None:
+    namespace = pod["metadata"].get("namespace", "")
+    if "fieldRef" in source:
+        return _field(pod, ip, source["fieldRef"].get("fieldPath", ""))
+    for kind, ref_key in (("ConfigMap", "configMapKeyRef"), ("Secret", "secretKeyRef")):
+        if ref_key in source:
+            ref = source[ref_key]
+            data = _config_data(store, namespace, ref, kind)
+            if data is not None and ref.get("key") in data:
+                return data[ref["key"]]
+            if not ref.get("optional"):
+                raise ContainerError(CONFIG_ERROR, f"couldn't find key {ref.get('key')} in {kind} "
+                                                   f"{namespace}/{ref.get('name')}")
+            return None
+    return None  # resourceFieldRef: no resources here
+
+
+def _field(pod: dict, ip: str, path: str) -> str:
+    meta = pod["metadata"]
+    if match := re.fullmatch(r"metadata\.(labels|annotations)\['(.+)'\]", path):
+        return (meta.get(match.group(1)) or {}).get(match.group(2), "")
+    values = {"metadata.name": meta["name"], "metadata.namespace": meta.get("namespace", ""),
+              "metadata.uid": meta.get("uid", ""), "status.podIP": ip, "status.hostIP": ip,
+              "spec.nodeName": pod.get("spec", {}).get("nodeName", ""),
+              "spec.serviceAccountName": pod.get("spec", {}).get("serviceAccountName", "default")}
+    return values.get(path, "")
+
+
+def _config_data(store: Any, namespace: str, ref: dict, kind: str = "ConfigMap") -> dict[str, str] | None:
+    """The data of a referenced ConfigMap/Secret; None if absent and optional, ContainerError if required."""
+    obj = store.get(kind, namespace, ref.get("name", ""))
+    if obj is None:
+        if ref.get("optional"):
+            return None
+        raise ContainerError(CONFIG_ERROR, f'{kind.lower()} "{ref.get("name")}" not found')
+    if kind == "Secret":
+        decoded = {k: base64.b64decode(v).decode() for k, v in (obj.get("data") or {}).items()}
+        return {**decoded, **(obj.get("stringData") or {})}
+    return dict(obj.get("data") or {})
+
+
+def mounted_files(store: Any, pod: dict, container: dict) -> dict[str, str]:
+    namespace = pod["metadata"].get("namespace", "")
+    volumes = {v.get("name"): v for v in pod.get("spec", {}).get("volumes") or []}
+    files: dict[str, str] = {}
+    for mount in container.get("volumeMounts") or []:
+        source = volumes.get(mount.get("name"), {}).get("configMap")
+        if source is None:
+            continue  # emptyDir and friends: nothing to project
+        data = _config_data(store, namespace, source)
+        projected = _project(data or {}, source.get("items"))
+        root = mount["mountPath"].rstrip("/")
+        if mount.get("subPath"):
+            if mount["subPath"] in projected:
+                files[mount["mountPath"]] = projected[mount["subPath"]]
+        else:
+            files.update({f"{root}/{name}": content for name, content in projected.items()})
+    return files
+
+
+def _project(data: dict[str, str], items: list[dict] | None) -> dict[str, str]:
+    if not items:
+        return dict(data)
+    return {item.get("path", item["key"]): data[item["key"]] for item in items if item.get("key") in data}
+
+
+def expand(text: str, env: dict[str, str]) -> str:
+    """Kubernetes $(VAR) expansion: known vars replaced, $$ escapes, unknown references kept."""
+    def replace(match: re.Match) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        return env.get(match.group(1), match.group(0))
+
+    return re.sub(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)", replace, text)

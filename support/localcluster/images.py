@@ -1,0 +1,183 @@
+"""Emulated container images, registered on import.
+
+`ghcr.io/llm-d/llm-d-inference-sim` — the llm-d inference simulator, as far as
+the suite uses it: vLLM-style Prometheus metrics (fixed by `--fake-metrics`,
+otherwise the requests in flight), /health and /ready, an OpenAI-style
+/v1/models and canned /v1/chat/completions and /v1/completions answers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+from support.localcluster.containers import ContainerContext, RunningContainer, ServerContainer, register_image
+
+LLM_D_SIM = "ghcr.io/llm-d/llm-d-inference-sim"
+
+# --fake-metrics keys the simulator documents, plus spellings people write.
+_FAKE_KEYS = {
+    "running": ("running-requests", "running_requests", "running", "num_requests_running"),
+    "waiting": ("waiting-requests", "waiting_requests", "waiting", "num_requests_waiting"),
+    "kv_cache": ("kv-cache-usage", "kv_cache_usage", "kv-cache", "gpu_cache_usage_perc", "gpu-cache-usage"),
+}
+
+
+@dataclass
+class SimConfig:
+    port: int
+    model: str
+    fake: dict[str, float] = field(default_factory=dict)
+
+
+def parse_sim_args(args: list[str], default_port: int = 8000) -> SimConfig:
+    """`--name=value` or `--name value`; unknown flags ignored, bad --fake-metrics ignored."""
+    options: dict[str, str] = {}
+    words = iter(args)
+    for word in words:
+        if not word.startswith("--"):
+            continue
+        name, has_value, value = word[2:].partition("=")
+        if not has_value:
+            value = next(words, "")
+        options[name] = value
+    return SimConfig(port=_int(options.get("port"), default_port),
+                     model=options.get("model") or options.get("served-model-name") or "unknown-model",
+                     fake=parse_fake_metrics(options.get("fake-metrics", "")))
+
+
+def parse_fake_metrics(text: str) -> dict[str, float]:
+    try:
+        raw = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    fake = {}
+    for key, spellings in _FAKE_KEYS.items():
+        for spelling in spellings:
+            if isinstance(raw.get(spelling), (int, float)):
+                fake[key] = float(raw[spelling])
+                break
+    return fake
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text else default
+    except ValueError:
+        return default
+
+
+class InferenceSim:
+    """The simulator's state: its config and the requests in flight."""
+
+    def __init__(self, config: SimConfig, now: Callable[[], float]):
+        self.config, self.now = config, now
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+
+    def metrics(self) -> str:
+        fake, label = self.config.fake, f'{{model_name="{self.config.model}"}}'
+        values = [("vllm:gpu_cache_usage_perc", "GPU KV-cache usage. 1 means 100 percent usage.",
+                   fake.get("kv_cache", 0.0)),
+                  ("vllm:num_requests_running", "Number of requests currently running on GPU.",
+                   fake.get("running", self._in_flight)),
+                  ("vllm:num_requests_waiting", "Number of requests waiting to be processed.",
+                   fake.get("waiting", 0.0))]
+        lines = []
+        for name, help_text, value in values:
+            lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name}{label} {_number(value)}"]
+        return "\n".join(lines) + "\n"
+
+    def models(self) -> dict:
+        return {"object": "list", "data": [{"id": self.config.model, "object": "model", "created": int(self.now()),
+                                            "owned_by": "vllm", "root": self.config.model, "parent": None}]}
+
+    def complete(self, request: dict, chat: bool) -> dict:
+        with self._lock:
+            self._in_flight += 1
+            number = next(self._ids)
+        try:
+            text = "This is a simulated response from the embedded llm-d inference simulator."
+            choice = ({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                      if chat else {"index": 0, "text": text, "finish_reason": "stop"})
+            prompt_tokens = len(json.dumps(request.get("messages") or request.get("prompt") or "").split())
+            return {"id": f"{'chatcmpl' if chat else 'cmpl'}-{number}",
+                    "object": "chat.completion" if chat else "text_completion",
+                    "created": int(self.now()), "model": self.config.model, "choices": [choice],
+                    "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(text.split()),
+                              "total_tokens": prompt_tokens + len(text.split())}}
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+class _SimHandler(BaseHTTPRequestHandler):
+    """HTTP for an InferenceSim found at `self.server.sim`."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        sim, path = self.server.sim, self.path.split("?", 1)[0]
+        if path == "/metrics":
+            self._send(200, sim.metrics(), "text/plain; version=0.0.4")
+        elif path in ("/health", "/ready"):
+            self._send(200, "OK", "text/plain")
+        elif path == "/v1/models":
+            self._json(200, sim.models())
+        else:
+            self._json(404, _error(f"no route for GET {path}", "NotFoundError"))
+
+    def do_POST(self) -> None:
+        sim, path = self.server.sim, self.path.split("?", 1)[0]
+        if path not in ("/v1/chat/completions", "/v1/completions"):
+            self._json(404, _error(f"no route for POST {path}", "NotFoundError"))
+            return
+        try:
+            request = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        except ValueError:
+            request = None
+        if not isinstance(request, dict):
+            self._json(400, _error("the request body must be a JSON object", "BadRequestError"))
+        elif request.get("model", sim.config.model) != sim.config.model:
+            self._json(404, _error(f"The model `{request['model']}` does not exist.", "NotFoundError"))
+        else:
+            self._json(200, sim.complete(request, chat=path.endswith("chat/completions")))
+
+    def _json(self, code: int, body: dict) -> None:
+        self._send(code, json.dumps(body), "application/json")
+
+    def _send(self, code: int, text: str, content_type: str) -> None:
+        data = text.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _error(message: str, kind: str) -> dict:
+    return {"error": {"message": message, "type": kind, "code": None}}
+
+
+def run_inference_sim(ctx: ContainerContext) -> RunningContainer:
+    config = parse_sim_args(ctx.args, ctx.ports[0] if ctx.ports else 8000)
+    sim = InferenceSim(config, ctx.clock.now)
+    server = ThreadingHTTPServer((ctx.ip, config.port), _SimHandler)
+    server.sim = sim
+    ctx.log(f"llm-d inference simulator (emulated) serving model {config.model} on {ctx.ip}:{config.port}, "
+            f"fake metrics {config.fake or 'off'}")
+    return ServerContainer(server, ctx.log)
+
+
+register_image(LLM_D_SIM, run_inference_sim)

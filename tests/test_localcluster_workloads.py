@@ -1,0 +1,422 @@
+"""The embedded cluster's deployment controller and kubelet (support/localcluster/workloads.py).
+
+A fake cluster (store + virtual clock) and a tiny inline HTTP program mounted
+from a ConfigMap; pods answer over real HTTP on their 127.1.x.y addresses.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from types import SimpleNamespace
+
+import pytest
+
+from support.clock import VirtualClock
+from support.localcluster.store import ApiError, Store
+from support.localcluster.workloads import Workloads
+
+NS = "demo"
+
+# A mock program as the embedded cluster runs it: stdlib only, exposes create_server.
+PROGRAM = '''
+import http.server, json
+
+def create_server(host, port, env=None, clock=None):
+    env = dict(env or {})
+    state = {"ready": env.get("START_READY", "yes") == "yes"}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == "/make-ready":
+                state["ready"] = True
+            if self.path == "/ready" and not state["ready"]:
+                return self._send(503, {"ready": False})
+            self._send(200, {"pod": env.get("POD_NAME"), "ip": env.get("POD_IP"),
+                             "greeting": env.get("GREETING"), "now": clock(), "path": self.path})
+
+        def _send(self, code, body):
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return http.server.ThreadingHTTPServer((host, port), Handler)
+'''
+
+
+def make_cluster(seed: int = 0) -> SimpleNamespace:
+    clock = VirtualClock()
+    cluster = SimpleNamespace(store=Store(clock), clock=clock, start_delay=1.0, ready_delay=3.0, seed=seed)
+    cluster.workloads = Workloads(cluster)
+    cluster.workloads.start()
+    return cluster
+
+
+def configmap(name: str = "program", data: dict | None = None) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": NS},
+            "data": data if data is not None else {"server.py": PROGRAM}}
+
+
+def container(name: str = "app", image: str = "python:3.11-slim", port: int = 8080, **extra) -> dict:
+    return {"name": name, "image": image, "command": ["python", "/app/server.py"],
+            "ports": [{"name": "http", "containerPort": port}],
+            "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                    {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+            "volumeMounts": [{"name": "program", "mountPath": "/app"}], **extra}
+
+
+def deployment(name: str = "web", replicas: int | None = 2, containers: list | None = None,
+               configmap_name: str = "program") -> dict:
+    spec = {"selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                         "spec": {"containers": containers or [container()],
+                                  "volumes": [{"name": "program", "configMap": {"name": configmap_name}}]}}}
+    if replicas is not None:
+        spec["replicas"] = replicas
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": NS}, "spec": spec}
+
+
+def service(name: str = "web", target_port: str | int = "http") -> dict:
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": NS},
+            "spec": {"selector": {"app": name}, "ports": [{"name": "web", "port": 80, "targetPort": target_port}]}}
+
+
+def pods(cluster, app: str = "web") -> list[dict]:
+    return cluster.store.list("Pod", NS, labels=lambda labels: labels.get("app") == app)
+
+
+def is_ready(pod: dict) -> bool:
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+
+
+def waiting(pod: dict, index: int = 0) -> dict:
+    return pod["status"]["containerStatuses"][index]["state"].get("waiting", {})
+
+
+def http_get(ip: str, port: int, path: str = "/") -> tuple[int, str]:
+    connection = http.client.HTTPConnection(ip, port, timeout=2)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def http_post(ip: str, port: int, path: str, body: dict) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection(ip, port, timeout=2)
+    try:
+        connection.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def scale(cluster, name: str, replicas: int) -> None:
+    obj = cluster.store.get("Deployment", NS, name)
+    obj["spec"]["replicas"] = replicas
+    cluster.store.update("Deployment", obj)
+
+
+@pytest.fixture
+def cluster():
+    cluster = make_cluster()
+    yield cluster
+    cluster.workloads.stop()
+
+
+def running(cluster, replicas: int = 2, name: str = "web") -> list[dict]:
+    """ConfigMap + Deployment, then the start delay: Running pods."""
+    cluster.store.create("ConfigMap", configmap())
+    cluster.store.create("Deployment", deployment(name, replicas))
+    cluster.clock.advance(1.0)
+    return pods(cluster, name)
+
+
+# -- deployments get pods that run their program ----------------------------------
+
+def test_a_deployment_gets_its_replicas_as_pods_owned_by_it(cluster):
+    cluster.store.create("ConfigMap", configmap())
+    created = cluster.store.create("Deployment", deployment(replicas=3))
+    found = pods(cluster)
+    assert len(found) == 3
+    for pod in found:
+        assert pod["metadata"]["ownerReferences"][0]["uid"] == created["metadata"]["uid"]
+        assert pod["metadata"]["name"].startswith("web-" + pod["metadata"]["labels"]["pod-template-hash"] + "-")
+        assert pod["status"]["phase"] == "Pending"
+        assert {"type": "PodScheduled", "status": "True"}.items() <= pod["status"]["conditions"][0].items()
+
+
+def test_a_missing_replicas_field_means_one_pod(cluster):
+    cluster.store.create("Deployment", deployment(replicas=None))
+    assert len(pods(cluster)) == 1
+
+
+def test_pods_start_after_the_start_delay_with_distinct_loopback_ips_and_serve_http(cluster):
+    cluster.store.create("ConfigMap", configmap())
+    cluster.store.create("Deployment", deployment(replicas=3))
+    cluster.clock.advance(0.9)
+    assert {p["status"]["phase"] for p in pods(cluster)} == {"Pending"}
+    cluster.clock.advance(0.1)
+    found = pods(cluster)
+    ips = {p["status"]["podIP"] for p in found}
+    assert len(ips) == 3 and all(ip.startswith("127.1.") for ip in ips)
+    for pod in found:
+        assert pod["status"]["phase"] == "Running"
+        status, body = http_get(pod["status"]["podIP"], 8080)
+        assert status == 200
+        answer = json.loads(body)
+        assert answer["pod"] == pod["metadata"]["name"] and answer["ip"] == pod["status"]["podIP"]
+        assert answer["now"] == cluster.clock.now()  # the program got the cluster's clock
+
+
+def test_pods_are_ready_after_the_ready_delay_and_not_before(cluster):
+    running(cluster)
+    assert not any(is_ready(p) for p in pods(cluster))
+    cluster.clock.advance(2.9)
+    assert not any(is_ready(p) for p in pods(cluster))
+    assert cluster.store.get("Deployment", NS, "web")["status"].get("readyReplicas", 0) == 0
+    cluster.clock.advance(0.1)
+    found = pods(cluster)
+    assert all(is_ready(p) for p in found)
+    assert all(s["ready"] for p in found for s in p["status"]["containerStatuses"])
+
+
+def test_the_deployment_status_follows_its_pods(cluster):
+    running(cluster, replicas=2)
+    status = cluster.store.get("Deployment", NS, "web")["status"]
+    assert status["replicas"] == 2 and status["updatedReplicas"] == 2 and status["unavailableReplicas"] == 2
+    assert _condition(status, "Available")["status"] == "False"
+    cluster.clock.advance(3.0)
+    deployment_now = cluster.store.get("Deployment", NS, "web")
+    status = deployment_now["status"]
+    assert status["observedGeneration"] == deployment_now["metadata"]["generation"]
+    assert (status["readyReplicas"], status["availableReplicas"]) == (2, 2)
+    assert "unavailableReplicas" not in status  # Kubernetes omits zero counts
+    assert _condition(status, "Available")["status"] == "True"
+    assert _condition(status, "Progressing")["reason"] == "NewReplicaSetAvailable"
+
+
+def _condition(status: dict, kind: str) -> dict:
+    return next(c for c in status["conditions"] if c["type"] == kind)
+
+
+# -- scaling, template changes, deletion --------------------------------------------
+
+def test_scaling_up_adds_pods_and_scaling_down_removes_not_ready_then_newest(cluster):
+    running(cluster, replicas=2)
+    cluster.clock.advance(3.0)
+    ready_names = {p["metadata"]["name"] for p in pods(cluster)}
+    scale(cluster, "web", 4)
+    assert len(pods(cluster)) == 4
+    cluster.clock.advance(1.0)  # the two new pods run, but are not ready yet
+    scale(cluster, "web", 2)
+    assert {p["metadata"]["name"] for p in pods(cluster)} == ready_names
+    cluster.clock.advance(3.0)
+    first, second = sorted(pods(cluster), key=lambda p: p["status"]["podIP"])
+    scale(cluster, "web", 1)
+    assert [p["metadata"]["name"] for p in pods(cluster)] == [first["metadata"]["name"]]  # the newer one went
+    assert cluster.store.get("Deployment", NS, "web")["status"]["replicas"] == 1
+
+
+def test_scaling_to_zero_removes_every_pod_and_stops_its_server(cluster):
+    ip = running(cluster, replicas=1)[0]["status"]["podIP"]
+    scale(cluster, "web", 0)
+    assert pods(cluster) == []
+    with pytest.raises(ConnectionRefusedError):
+        http_get(ip, 8080)
+
+
+def test_a_template_change_replaces_the_pods(cluster):
+    old = {p["metadata"]["name"] for p in running(cluster, replicas=2)}
+    obj = cluster.store.get("Deployment", NS, "web")
+    obj["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "GREETING", "value": "hello"})
+    cluster.store.update("Deployment", obj)
+    cluster.clock.advance(1.0)
+    new = pods(cluster)
+    assert len(new) == 2 and not old & {p["metadata"]["name"] for p in new}
+    assert json.loads(http_get(new[0]["status"]["podIP"], 8080)[1])["greeting"] == "hello"
+
+
+def test_deleting_a_pod_stops_its_server_and_the_deployment_replaces_it(cluster):
+    victim = running(cluster, replicas=1)[0]
+    ip = victim["status"]["podIP"]
+    assert http_get(ip, 8080)[0] == 200
+    cluster.store.delete("Pod", NS, victim["metadata"]["name"])
+    with pytest.raises(ConnectionRefusedError):
+        http_get(ip, 8080)
+    replacement = pods(cluster)
+    assert len(replacement) == 1 and replacement[0]["metadata"]["name"] != victim["metadata"]["name"]
+    cluster.clock.advance(1.0)
+    new_ip = pods(cluster)[0]["status"]["podIP"]
+    assert new_ip != ip and http_get(new_ip, 8080)[0] == 200
+
+
+def test_deleting_the_deployment_deletes_its_pods(cluster):
+    ip = running(cluster, replicas=2)[0]["status"]["podIP"]
+    cluster.store.delete("Deployment", NS, "web")
+    assert pods(cluster) == []
+    with pytest.raises(ConnectionRefusedError):
+        http_get(ip, 8080)
+
+
+def test_pod_names_are_deterministic_for_a_seed():
+    names = []
+    for _ in range(2):
+        cluster = make_cluster(seed=7)
+        try:
+            cluster.store.create("Deployment", deployment(replicas=3))
+            names.append(sorted(p["metadata"]["name"] for p in pods(cluster)))
+        finally:
+            cluster.workloads.stop()
+    assert names[0] == names[1]
+
+
+# -- containers that cannot run ---------------------------------------------------------
+
+def test_a_missing_configmap_leaves_the_pod_pending_until_it_appears(cluster):
+    cluster.store.create("Deployment", deployment(replicas=1))
+    cluster.clock.advance(1.0)
+    pod = pods(cluster)[0]
+    assert pod["status"]["phase"] == "Pending"
+    assert waiting(pod) == {"reason": "CreateContainerConfigError", "message": 'configmap "program" not found'}
+    failed = [e for e in cluster.store.list("Event", NS) if e["reason"] == "Failed"]
+    assert failed and failed[0]["type"] == "Warning" and "CreateContainerConfigError" in failed[0]["message"]
+    assert failed[0]["involvedObject"]["name"] == pod["metadata"]["name"]
+    cluster.store.create("ConfigMap", configmap())
+    cluster.clock.advance(5.0)  # the kubelet retries
+    assert pods(cluster)[0]["status"]["phase"] == "Running"
+
+
+def test_an_unknown_image_leaves_the_pod_pending_with_err_image_pull(cluster):
+    cluster.store.create("ConfigMap", configmap())
+    cluster.store.create("Deployment", deployment(replicas=1, containers=[container(image="nginx:1.27")]))
+    cluster.clock.advance(10.0)
+    pod = pods(cluster)[0]
+    assert pod["status"]["phase"] == "Pending" and not is_ready(pod)
+    assert waiting(pod)["reason"] == "ErrImagePull"
+    assert waiting(pod)["message"].startswith('the embedded cluster cannot run image "nginx:1.27": it runs python:* '
+                                              "programs mounted from ConfigMaps and these emulated images: ")
+    assert "ghcr.io/llm-d/llm-d-inference-sim" in waiting(pod)["message"]
+
+
+def test_the_kubelet_writes_scheduled_and_started_events(cluster):
+    pod = running(cluster, replicas=1)[0]
+    events = [e for e in cluster.store.list("Event", NS) if e["involvedObject"]["name"] == pod["metadata"]["name"]]
+    assert [e["reason"] for e in events] == ["Scheduled", "Started"]
+    assert all(e["type"] == "Normal" and e["lastTimestamp"] for e in events)
+
+
+# -- readiness probes -----------------------------------------------------------------
+
+def test_an_http_readiness_probe_is_retried_every_period_until_it_answers(cluster):
+    probe = {"httpGet": {"path": "/ready", "port": "http"}, "initialDelaySeconds": 5, "periodSeconds": 2}
+    app = container(readinessProbe=probe)
+    app["env"].append({"name": "START_READY", "value": "no"})
+    cluster.store.create("ConfigMap", configmap())
+    cluster.store.create("Deployment", deployment(replicas=1, containers=[app]))
+    cluster.clock.advance(1.0 + 5.0)  # initialDelaySeconds (5) beats ready_delay (3); the probe fails
+    pod = pods(cluster)[0]
+    assert not is_ready(pod)
+    http_get(pod["status"]["podIP"], 8080, "/make-ready")
+    cluster.clock.advance(1.9)
+    assert not is_ready(pods(cluster)[0])
+    cluster.clock.advance(0.1)
+    assert is_ready(pods(cluster)[0])
+
+
+# -- endpoints and logs for the API server ----------------------------------------------
+
+def test_pod_endpoint_resolves_numbers_names_and_the_first_port(cluster):
+    pod = running(cluster, replicas=1)[0]
+    name, ip = pod["metadata"]["name"], pod["status"]["podIP"]
+    workloads = cluster.workloads
+    assert workloads.pod_endpoint(NS, name, None) == (ip, 8080)
+    assert workloads.pod_endpoint(NS, name, "http") == (ip, 8080)
+    assert workloads.pod_endpoint(NS, name, "9000") == (ip, 9000)
+    with pytest.raises(ApiError) as missing:
+        workloads.pod_endpoint(NS, "nope", None)
+    assert missing.value.code == 404
+
+
+def test_pod_endpoint_is_unavailable_while_the_pod_is_pending(cluster):
+    cluster.store.create("Deployment", deployment(replicas=1))
+    with pytest.raises(ApiError) as pending:
+        cluster.workloads.pod_endpoint(NS, pods(cluster)[0]["metadata"]["name"], None)
+    assert pending.value.code == 503
+
+
+def test_service_endpoint_needs_a_ready_pod_and_maps_the_target_port(cluster):
+    cluster.store.create("Service", service(target_port="http"))
+    ips = {p["status"]["podIP"] for p in running(cluster, replicas=2)}
+    with pytest.raises(ApiError) as unready:
+        cluster.workloads.service_endpoint(NS, "web", 80)
+    assert unready.value.code == 503 and 'no endpoints available for service "web"' in unready.value.message
+    cluster.clock.advance(3.0)
+    chosen = {cluster.workloads.service_endpoint(NS, "web", port) for port in (None, 80, "web", "80")}
+    assert {ip for ip, _ in chosen} == ips and {port for _, port in chosen} == {8080}
+    with pytest.raises(ApiError) as missing:
+        cluster.workloads.service_endpoint(NS, "nope", None)
+    assert missing.value.code == 404
+
+
+def test_pod_log_has_the_start_line_and_the_programs_access_log(cluster):
+    pod = running(cluster, replicas=1)[0]
+    name, ip = pod["metadata"]["name"], pod["status"]["podIP"]
+    http_get(ip, 8080, "/hello")
+    log = cluster.workloads.pod_log(NS, name, None, None)
+    assert "started container app (image python:3.11-slim) on " + ip in log
+    assert "GET /hello" in log
+    assert cluster.workloads.pod_log(NS, name, "app", 1) == log.splitlines(keepends=True)[-1]
+    with pytest.raises(ApiError) as wrong:
+        cluster.workloads.pod_log(NS, name, "other", None)
+    assert wrong.value.code == 400
+
+
+def test_stop_stops_every_server():
+    cluster = make_cluster()
+    ip = running(cluster, replicas=2)[0]["status"]["podIP"]
+    cluster.workloads.stop()
+    with pytest.raises(ConnectionRefusedError):
+        http_get(ip, 8080)
+
+
+def test_a_bare_pod_runs_too(cluster):
+    cluster.store.create("ConfigMap", configmap())
+    template = deployment()["spec"]["template"]
+    cluster.store.create("Pod", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "solo", "namespace": NS},
+                                 "spec": template["spec"]})
+    cluster.clock.advance(4.0)
+    pod = cluster.store.get("Pod", NS, "solo")
+    assert is_ready(pod) and http_get(pod["status"]["podIP"], 8080)[0] == 200
+
+
+def test_events_from_many_threads_while_the_clock_advances_settle_consistently(cluster, caplog):
+    cluster.store.create("ConfigMap", configmap())
+    names = [f"app{i}" for i in range(4)]
+
+    def churn(name: str) -> None:
+        cluster.store.create("Deployment", deployment(name, replicas=1))
+        for replicas in (3, 1, 2):
+            scale(cluster, name, replicas)
+
+    threads = [threading.Thread(target=churn, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        cluster.clock.advance(0.5)
+    for thread in threads:
+        thread.join()
+    cluster.clock.advance(5.0)
+    ips = set()
+    for name in names:
+        found = pods(cluster, name)
+        assert len(found) == 2 and all(is_ready(p) for p in found)
+        assert cluster.store.get("Deployment", NS, name)["status"]["readyReplicas"] == 2
+        ips |= {p["status"]["podIP"] for p in found}
+    assert len(ips) == 8
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], "a reconcile failed"
