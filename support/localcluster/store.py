@@ -154,6 +154,12 @@ class Store:
         self._notify(DELETED, kind, obj)
         return copy.deepcopy(obj)
 
+    def dependents(self, uid: str) -> list[Key]:
+        """Keys of objects whose metadata.ownerReferences name `uid` (what garbage collection deletes)."""
+        with self._lock:
+            return [k for k, o in self._objects.items()
+                    if any(ref.get("uid") == uid for ref in o.get("metadata", {}).get("ownerReferences") or [])]
+
     def kinds_in(self, namespace: str) -> Iterable[Key]:
         with self._lock:
             return [k for k in self._objects if k.namespace == namespace]
