@@ -1,0 +1,37 @@
+# budaiscaler-spec: `make spec` runs the specification on the embedded cluster,
+# `make test` runs everything CI runs. Both create .venv and install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: spec test unit behave bench kubectl serve clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+spec: $(STAMP)            ## the whole spec on the embedded cluster (pass ARGS="--tags=@scaling" etc.)
+	$(BIN)/behave $(ARGS)
+
+test: $(STAMP) kubectl    ## unit tests + the whole spec on the embedded cluster
+	$(BIN)/pytest -q
+	$(BIN)/behave --format progress
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+bench: $(STAMP)           ## wall time of each feature vs the old shell suite
+	$(BIN)/python scripts/benchmark.py
+
+serve: $(STAMP)           ## the embedded cluster in real time, for kubectl and demos
+	$(BIN)/python -m support.localcluster serve
+
+kubectl:                  ## the kubectl tests need a kubectl binary (Debian: kubernetes-client)
+	@command -v kubectl >/dev/null || { apt-get update -qq && apt-get install -y -qq kubernetes-client >/dev/null; } \
+	  || echo "kubectl not installed: the kubectl test will be skipped"
+
+clean:
+	rm -rf $(VENV) reports artifacts .pytest_cache

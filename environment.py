@@ -1,0 +1,75 @@
+"""behave hooks: settings, the target, a namespace per scenario, cleanup, diagnostics, known gaps.
+
+Everything of substance lives in support/; this file only wires it to behave's lifecycle.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from behave.tag_matcher import ActiveTagMatcher
+
+from support import diagnostics
+from support.gaps import GapLedger
+from support.scenario import Scenario
+from support.settings import SettingsError, from_sources
+from support.target import Target
+
+
+def before_all(context):
+    _sigterm_aborts_like_ctrl_c()
+    try:
+        context.settings = from_sources(context.config.userdata)
+        context.target = Target.start(context.settings)
+    except (SettingsError, RuntimeError) as error:
+        # a clear one-line reason, not a traceback: the run cannot start
+        print(f"\nbudaiscaler-spec cannot start: {error}\n", file=sys.stderr)
+        raise SystemExit(2) from None
+    print(context.target.banner())
+    context.active_tags = ActiveTagMatcher({"target": context.settings.target, "model": context.settings.model})
+    context.gaps = GapLedger(context.settings.model)
+
+
+def before_scenario(context, scenario):
+    if context.active_tags.should_exclude_with(scenario.effective_tags):
+        scenario.skip(context.active_tags.exclude_reason)
+        return
+    context.world = Scenario.begin(context.target, scenario.feature.filename.rsplit("/", 1)[-1].removesuffix(".feature"))
+
+
+def after_scenario(context, scenario):
+    world = getattr(context, "world", None)
+    if world is None:
+        return
+    context.world = None
+    failed = scenario.status.name in ("failed", "error", "hook_error", "cleanup_error")
+    context.gaps.record(scenario, failed)
+    if failed:
+        _save_diagnostics(context, world, scenario)
+    policy = context.settings.cleanup
+    keep = policy == "never" or (policy == "on-success" and failed)
+    print(world.end(keep=keep))
+
+
+def after_all(context):
+    target = getattr(context, "target", None)
+    if target is not None:
+        target.stop()
+    gaps = getattr(context, "gaps", None)
+    if gaps is not None and gaps.report():
+        sys.__stdout__.write(gaps.report() + "\n")  # after_all output is otherwise captured and dropped
+
+
+def _save_diagnostics(context, world, scenario):
+    directory = context.settings.artifacts / world.namespace
+    files = diagnostics.collect(world.cluster, world.namespace, context.settings.controller_namespace, directory)
+    print(f"scenario failed; scaler state: {diagnostics.summary(world.cluster, world.namespace)}")
+    print(f"diagnostics written to {directory} ({', '.join(f.name for f in files)})")
+
+
+def _sigterm_aborts_like_ctrl_c():
+    """behave cleans up after Ctrl-C (KeyboardInterrupt) but knows nothing of SIGTERM: treat both alike."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, interrupt)

@@ -1,0 +1,42 @@
+"""Sentences about the inference workload: deploying it, setting the load its pods report."""
+
+from behave import given, then, when
+from hamcrest import assert_that, greater_than, is_
+
+from support.matchers import all_equal
+
+WORKLOAD_READY_TIMEOUT = 120
+
+
+@given("the {workload} is running")
+def step_workload_running(context, workload):
+    context.world.deploy_workload(workload)
+    context.world.poller.eventually(context.world.workload_available, is_(True), within=WORKLOAD_READY_TIMEOUT,
+                                    what=f"the {workload} to be available")
+
+
+@given("GPU cache usage is {usage:Percent} on every inference pod")
+@when("GPU cache usage is {usage:Percent} on every inference pod")
+@when("GPU cache usage rises to {usage:Percent} on every inference pod")
+@when("GPU cache usage falls to {usage:Percent} on every inference pod")
+def step_gpu_cache(context, usage):
+    _set_load(context, gpu_cache=usage)
+
+
+@given("the inference pods report {running:d} running and {waiting:d} waiting requests")
+@when("the inference pods report {running:d} running and {waiting:d} waiting requests")
+def step_requests(context, running, waiting):
+    _set_load(context, requests_running=running, requests_waiting=waiting)
+
+
+def _set_load(context, **values):
+    took = context.world.mocks.set_on_every_pod(context.world.metrics_endpoint(), "/set", **values)
+    assert_that(took, greater_than(0), f"no running inference pod took the load {values}")
+
+
+@then("the inference deployment follows the desired replicas within {within:Duration}")
+def step_deployment_follows(context, within):
+    world = context.world
+    world.poller.eventually(lambda: (world.desired_replicas(), world.deployment_replicas(), world.ready_pods()),
+                            all_equal("desired replicas", "deployment replicas", "ready pods"), within=within,
+                            what="the inference deployment to run the desired replicas, all ready")

@@ -1,0 +1,290 @@
+"""Kubernetes facade over the official client: the only place the suite talks to the API.
+
+Works the same against the embedded local cluster and a real one. Objects come
+back as plain dicts in Kubernetes JSON shape (camelCase), whatever their kind.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import httpx
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+
+SCALER_API = "scaler.bud.studio/v1alpha1"
+SCALER_KIND = "BudAIScaler"
+SCALER_CRD = "budaiscalers.scaler.bud.studio"
+FIELD_MANAGER = "budaiscaler-spec"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "budaiscaler-spec"}
+LEARNING_LABEL = "scaler.bud.studio/learning-data"
+
+
+class PreconditionError(RuntimeError):
+    """The cluster cannot run the spec; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Condition:
+    type: str
+    status: str
+    reason: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ScalerStatus:
+    """`status` of a BudAIScaler, with the catalogue's names; absent fields are None."""
+
+    desired_replicas: int | None
+    actual_replicas: int | None
+    last_scale_time: str | None
+    conditions: tuple[Condition, ...]
+    history: tuple[dict, ...]
+    learning: dict = field(default_factory=dict)
+    prediction: dict = field(default_factory=dict)
+    raw: dict = field(default_factory=dict)
+
+    def condition(self, type_: str) -> Condition | None:
+        return next((c for c in self.conditions if c.type == type_), None)
+
+    @classmethod
+    def from_object(cls, obj: dict) -> "ScalerStatus":
+        status = obj.get("status") or {}
+        conditions = tuple(Condition(c.get("type", ""), c.get("status", ""), c.get("reason", ""), c.get("message", ""))
+                           for c in status.get("conditions") or [])
+        return cls(desired_replicas=status.get("desiredScale"), actual_replicas=status.get("actualScale"),
+                   last_scale_time=status.get("lastScaleTime"), conditions=conditions,
+                   history=tuple(status.get("scalingHistory") or []),
+                   learning=dict(status.get("learningStatus") or {}),
+                   prediction=dict(status.get("predictionStatus") or {}), raw=status)
+
+
+@dataclass(frozen=True)
+class ControllerInfo:
+    namespace: str
+    pods: tuple[str, ...]
+    images: tuple[str, ...]
+
+
+def connect(kubeconfig: str | None = None, context: str | None = None) -> "Cluster":
+    """Open the cluster a kubeconfig (and context) names; clear errors when either is missing."""
+    path = Path(os.path.expanduser(kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"))
+    if not path.is_file():
+        raise PreconditionError(
+            f"no kubeconfig at {path}: point -D kubeconfig=PATH (or KUBECONFIG) at one, "
+            "or run on the embedded cluster by leaving out -D target=cluster")
+    contexts, current = k8s_config.list_kube_config_contexts(config_file=str(path))
+    names = [c["name"] for c in contexts]
+    chosen = context or (current or {}).get("name")
+    if chosen not in names:
+        raise PreconditionError(
+            f"kubeconfig {path} has no context {chosen!r}; it has: {', '.join(names) or 'none'}. "
+            "Choose one with -D context=NAME")
+    api_client = k8s_config.new_client_from_config(config_file=str(path), context=chosen, persist_config=False)
+    return Cluster(api_client, context=chosen)
+
+
+class Cluster:
+    def __init__(self, api_client: k8s.ApiClient, context: str = ""):
+        self.api_client = api_client
+        self.context = context
+        self.core = k8s.CoreV1Api(api_client)
+        self._dynamic: DynamicClient | None = None
+
+    @property
+    def server(self) -> str:
+        return self.api_client.configuration.host
+
+    @property
+    def dynamic(self) -> DynamicClient:
+        if self._dynamic is None:
+            self._dynamic = DynamicClient(self.api_client)
+        return self._dynamic
+
+    def close(self) -> None:
+        self.api_client.close()
+
+    # -- preconditions --------------------------------------------------------
+    def check_reachable(self) -> str:
+        try:
+            return k8s.VersionApi(self.api_client).get_code().git_version
+        except Exception as error:  # urllib3 raises many kinds; all mean the same to the user
+            raise PreconditionError(f"cannot reach the API server {self.server} (context {self.context!r}): {error}. "
+                                    "Check the cluster is up and the context is right (-D context=NAME)") from None
+
+    def check_budaiscaler_installed(self, controller_namespace: str) -> ControllerInfo:
+        """The CRD is served and a controller pod runs; otherwise say how to fix it."""
+        try:
+            self.dynamic.resources.get(api_version=SCALER_API, kind=SCALER_KIND)
+        except ResourceNotFoundError:
+            self._dynamic = None  # discovery is cached; a later install must be seen
+            raise PreconditionError(
+                f"the cluster does not serve {SCALER_API} {SCALER_KIND} (CRD {SCALER_CRD} missing): "
+                "install BudAIScaler (its CRD and controller), or run on the embedded cluster "
+                "by leaving out -D target=cluster") from None
+        pods = [p for p in self.list("v1", "Pod", controller_namespace) if _running_and_ready(p)]
+        if not pods:
+            raise PreconditionError(
+                f"no running, ready BudAIScaler controller pod in namespace {controller_namespace!r}: "
+                "install or start the controller (kubectl get pods -n budaiscaler-system), "
+                "or name its namespace with -D controller_namespace=NS")
+        images = tuple(c.get("image", "") for p in pods for c in p["spec"].get("containers", []))
+        return ControllerInfo(controller_namespace, tuple(p["metadata"]["name"] for p in pods), images)
+
+    # -- generic objects --------------------------------------------------------
+    def _resource(self, api_version: str, kind: str):
+        try:
+            return self.dynamic.resources.get(api_version=api_version, kind=kind)
+        except ResourceNotFoundError:
+            raise PreconditionError(f"the cluster does not serve {api_version} {kind}") from None
+
+    def apply(self, manifests: Iterable[dict]) -> list[ObjectRef]:
+        """Server-side apply each manifest (they already carry their namespace)."""
+        applied = []
+        for manifest in manifests:
+            meta = manifest["metadata"]
+            resource = self._resource(manifest["apiVersion"], manifest["kind"])
+            self.dynamic.server_side_apply(resource, body=manifest, name=meta["name"],
+                                           namespace=meta.get("namespace"),
+                                           field_manager=FIELD_MANAGER, force_conflicts=True)
+            applied.append(ObjectRef(manifest["apiVersion"], manifest["kind"], meta.get("namespace"), meta["name"]))
+        return applied
+
+    def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> dict | None:
+        try:
+            return self._resource(api_version, kind).get(name=name, namespace=namespace).to_dict()
+        except NotFoundError:
+            return None
+
+    def list(self, api_version: str, kind: str, namespace: str | None = None,
+             label_selector: str | None = None) -> list[dict]:
+        result = self._resource(api_version, kind).get(namespace=namespace, label_selector=label_selector)
+        return [item.to_dict() if hasattr(item, "to_dict") else item for item in result.to_dict().get("items", [])]
+
+    def merge_patch(self, api_version: str, kind: str, namespace: str | None, name: str, patch: dict) -> dict:
+        return self._resource(api_version, kind).patch(
+            body=patch, name=name, namespace=namespace, content_type="application/merge-patch+json").to_dict()
+
+    def delete(self, ref: ObjectRef) -> None:
+        try:
+            self._resource(ref.api_version, ref.kind).delete(name=ref.name, namespace=ref.namespace)
+        except NotFoundError:
+            pass
+
+    # -- namespaces -------------------------------------------------------------
+    def create_namespace(self, name: str, labels: dict[str, str]) -> bool:
+        """Create the namespace; False if it already existed (then it is not ours to delete)."""
+        try:
+            self.core.create_namespace({"metadata": {"name": name, "labels": labels}})
+            return True
+        except ApiException as error:
+            if error.status == 409:
+                return False
+            raise
+
+    def delete_namespace(self, name: str) -> None:
+        try:
+            self.core.delete_namespace(name)
+        except ApiException as error:
+            if error.status != 404:
+                raise
+
+    def namespace_exists(self, name: str) -> bool:
+        return self.get("v1", "Namespace", None, name) is not None
+
+    def namespaces(self, label_selector: str) -> list[dict]:
+        return self.list("v1", "Namespace", None, label_selector)
+
+    # -- BudAIScaler ------------------------------------------------------------
+    def scaler(self, namespace: str, name: str) -> dict:
+        obj = self.get(SCALER_API, SCALER_KIND, namespace, name)
+        if obj is None:
+            raise LookupError(f"BudAIScaler {name!r} not found in namespace {namespace!r}")
+        return obj
+
+    def scaler_status(self, namespace: str, name: str) -> ScalerStatus:
+        return ScalerStatus.from_object(self.scaler(namespace, name))
+
+    def patch_scaler_spec(self, namespace: str, name: str, spec_patch: dict) -> dict:
+        return self.merge_patch(SCALER_API, SCALER_KIND, namespace, name, {"spec": spec_patch})
+
+    # -- workloads --------------------------------------------------------------
+    def deployment(self, namespace: str, name: str) -> dict:
+        obj = self.get("apps/v1", "Deployment", namespace, name)
+        if obj is None:
+            raise LookupError(f"Deployment {name!r} not found in namespace {namespace!r}")
+        return obj
+
+    def pods(self, namespace: str, label_selector: str | None = None) -> list[dict]:
+        return self.list("v1", "Pod", namespace, label_selector)
+
+    def workload_pods(self, namespace: str, deployment: str) -> list[dict]:
+        """Pods of a Deployment, found through its selector, without deleting ones."""
+        selector = self.deployment(namespace, deployment)["spec"]["selector"].get("matchLabels", {})
+        pods = self.pods(namespace, ",".join(f"{k}={v}" for k, v in selector.items()))
+        return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+
+    def delete_pod(self, namespace: str, name: str) -> None:
+        self.delete(ObjectRef("v1", "Pod", namespace, name))
+
+    def events(self, namespace: str) -> list[dict]:
+        return self.list("v1", "Event", namespace)
+
+    def configmaps(self, namespace: str, label_selector: str | None = None) -> list[dict]:
+        return self.list("v1", "ConfigMap", namespace, label_selector)
+
+    def pod_log(self, namespace: str, pod: str, container: str | None = None, tail_lines: int | None = 200) -> str:
+        kwargs: dict[str, Any] = {"tail_lines": tail_lines} if tail_lines else {}
+        if container:
+            kwargs["container"] = container
+        return self.core.read_namespaced_pod_log(pod, namespace, **kwargs)
+
+    # -- HTTP with the kubeconfig's credentials ---------------------------------
+    def http_client(self, timeout: float = 10.0) -> httpx.Client:
+        """An httpx client for the API server, authenticated as the kubeconfig says."""
+        config = self.api_client.configuration
+        verify: Any = (config.ssl_ca_cert or True) if config.verify_ssl else False
+        cert = (config.cert_file, config.key_file) if config.cert_file else None
+        return httpx.Client(base_url=config.host, verify=verify, cert=cert, timeout=timeout,
+                            auth=_KubeconfigAuth(config))
+
+
+class _KubeconfigAuth(httpx.Auth):
+    """Bearer tokens from the kubeconfig, refreshed (exec plugins, expiring tokens) on every request."""
+
+    def __init__(self, configuration: k8s.Configuration):
+        self._configuration = configuration
+
+    def auth_flow(self, request: httpx.Request):
+        for setting in self._configuration.auth_settings().values():
+            if setting.get("in") == "header" and setting.get("value"):
+                request.headers[setting["key"]] = setting["value"]
+        yield request
+
+
+def _running_and_ready(pod: dict) -> bool:
+    status = pod.get("status") or {}
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+    return status.get("phase") == "Running" and ready
+
+
+def is_ready(pod: dict) -> bool:
+    return _running_and_ready(pod) and not pod["metadata"].get("deletionTimestamp")

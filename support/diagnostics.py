@@ -1,0 +1,78 @@
+"""What a failed scenario leaves behind: the scaler, pods, events and controller log, as artifacts.
+
+Collected only on failure (passing runs stay quiet). Each piece is collected on
+its own, so a broken cluster still yields whatever could be read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from support.cluster import SCALER_API, SCALER_KIND, Cluster
+
+CONTROLLER_LOG_LINES = 400
+
+
+def collect(cluster: Cluster, namespace: str, controller_namespace: str, directory: Path) -> list[Path]:
+    """Write diagnostics for `namespace` into `directory`; returns the files written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    pieces: dict[str, Callable[[], str]] = {
+        "budaiscalers.yaml": lambda: _yaml(cluster.list(SCALER_API, SCALER_KIND, namespace)),
+        "deployments.yaml": lambda: _yaml(cluster.list("apps/v1", "Deployment", namespace)),
+        "pods.yaml": lambda: _yaml(cluster.pods(namespace)),
+        "events.txt": lambda: _events(cluster.events(namespace)),
+        "configmaps.txt": lambda: "\n".join(c["metadata"]["name"] for c in cluster.configmaps(namespace)),
+        "controller.log": lambda: _controller_log(cluster, controller_namespace, namespace),
+    }
+    written = []
+    for filename, read in pieces.items():
+        path = directory / filename
+        try:
+            path.write_text(read())
+        except Exception as error:  # diagnostics must never hide the real failure
+            path.write_text(f"could not collect {filename}: {type(error).__name__}: {error}\n")
+        written.append(path)
+    return written
+
+
+def summary(cluster: Cluster, namespace: str) -> str:
+    """A few lines for the report: each scaler's status and condition."""
+    try:
+        scalers = cluster.list(SCALER_API, SCALER_KIND, namespace)
+    except Exception as error:
+        return f"could not read scalers: {error}"
+    lines = []
+    for scaler in scalers:
+        status = scaler.get("status") or {}
+        ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+        lines.append(f"{scaler['metadata']['name']}: desired={status.get('desiredScale')} "
+                     f"actual={status.get('actualScale')} Ready={ready.get('status')} "
+                     f"({ready.get('reason')}: {ready.get('message')})")
+    return "\n".join(lines) or "no BudAIScaler in the namespace"
+
+
+def _yaml(objects: list[dict]) -> str:
+    for obj in objects:
+        obj.get("metadata", {}).pop("managedFields", None)
+    return yaml.safe_dump_all(objects, sort_keys=False)
+
+
+def _events(events: list[dict]) -> str:
+    rows = sorted(events, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
+    return "\n".join(f"{e.get('lastTimestamp')} {e.get('type')} {e.get('reason')} "
+                     f"{e.get('involvedObject', {}).get('kind')}/{e.get('involvedObject', {}).get('name')}: "
+                     f"{e.get('message')}" for e in rows)
+
+
+def _controller_log(cluster: Cluster, controller_namespace: str, namespace: str) -> str:
+    """The controller's recent log lines that mention the scenario's namespace."""
+    lines = []
+    for pod in cluster.pods(controller_namespace):
+        log = cluster.pod_log(controller_namespace, pod["metadata"]["name"], tail_lines=CONTROLLER_LOG_LINES)
+        lines += [f"[{pod['metadata']['name']}] {line}" for line in log.splitlines()
+                  if re.search(re.escape(namespace), line) or "started" in line]
+    return "\n".join(lines) + "\n"

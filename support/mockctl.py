@@ -1,0 +1,127 @@
+"""Drive mock servers over HTTP through the API server's pod proxy (no kubectl exec).
+
+A `MockDriver` keeps, per workload, the ordered calls a scenario made (set the
+metrics, set the pattern, set the time) and replays them on every pod of that
+workload, including pods that appear later: `keep_applied` is a waiting duty,
+so while a scenario waits, new pods get the scenario's metrics before they can
+become Ready and be scraped.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Mapping
+from urllib.parse import urlencode
+
+import httpx
+
+from support.cluster import Cluster
+
+
+class MockRequestError(RuntimeError):
+    """A mock refused a request or could not be reached; the message says which pod and why."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    namespace: str
+    deployment: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.deployment}:{self.port}"
+
+
+@dataclass
+class _Plan:
+    calls: list[tuple[str, dict]] = field(default_factory=list)
+    version: int = 0
+
+    def put(self, path: str, params: Mapping[str, object]) -> None:
+        """Record a call; a later call to the same path replaces the earlier one (keeping order)."""
+        self.calls = [c for c in self.calls if c[0] != path] + [(path, dict(params))]
+        self.version += 1
+
+
+class MockDriver:
+    def __init__(self, cluster: Cluster):
+        self._cluster = cluster
+        self._http = cluster.http_client()
+        self._plans: dict[Workload, _Plan] = {}
+        self._applied: dict[tuple[Workload, str], int] = {}  # (workload, pod uid) -> plan version
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- what steps call ----------------------------------------------------------
+    def set_on_every_pod(self, workload: Workload, path: str, **params: object) -> int:
+        """Make `path?params` hold on every pod of the workload, now and for pods that appear later.
+
+        Returns how many pods took it now. Raises MockRequestError if a running pod refused it.
+        """
+        with self._lock:
+            self._plans.setdefault(workload, _Plan()).put(path, _clean(params))
+        return self._apply(workload, strict=True)
+
+    def query(self, workload: Workload, path: str, **params: object) -> list[httpx.Response]:
+        """GET `path` on every running pod of the workload (e.g. /status); the responses, by pod."""
+        return [self._get(workload, pod, path, _clean(params)) for pod in self._running_pods(workload)]
+
+    def keep_applied(self) -> None:
+        """Waiting duty: replay each workload's calls on pods that have not had them yet."""
+        with self._lock:
+            workloads = list(self._plans)
+        for workload in workloads:
+            self._apply(workload, strict=False)
+
+    # -- internals ------------------------------------------------------------------
+    def _apply(self, workload: Workload, strict: bool) -> int:
+        plan = self._plans[workload]
+        done = 0
+        for pod in self._running_pods(workload):
+            key = (workload, pod["metadata"]["uid"])
+            if self._applied.get(key) == plan.version:
+                continue
+            try:
+                for path, params in plan.calls:
+                    self._check(self._get(workload, pod, path, params), pod, path, params)
+            except MockRequestError:
+                if strict:
+                    raise
+                continue
+            self._applied[key] = plan.version
+            done += 1
+        return done
+
+    def _running_pods(self, workload: Workload) -> list[dict]:
+        pods = self._cluster.workload_pods(workload.namespace, workload.deployment)
+        return [p for p in pods if (p.get("status") or {}).get("phase") == "Running"]
+
+    def _get(self, workload: Workload, pod: dict, path: str, params: Mapping[str, object]) -> httpx.Response:
+        name = pod["metadata"]["name"]
+        url = f"/api/v1/namespaces/{workload.namespace}/pods/{name}:{workload.port}/proxy{path}"
+        if params:
+            url += "?" + urlencode(params)
+        try:
+            return self._http.get(url)
+        except httpx.HTTPError as error:
+            raise MockRequestError(f"could not reach {workload.deployment} pod {name} on port {workload.port} "
+                                   f"through the API server: {error}") from None
+
+    @staticmethod
+    def _check(response: httpx.Response, pod: dict, path: str, params: Mapping[str, object]) -> None:
+        if response.status_code != 200:
+            raise MockRequestError(f"pod {pod['metadata']['name']} answered {response.status_code} to "
+                                   f"{path}?{urlencode(params)}: {response.text.strip()[:300]}")
+
+
+def _clean(params: Mapping[str, object]) -> dict:
+    return {k: _format(v) for k, v in params.items() if v is not None}
+
+
+def _format(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,151 @@
+"""One scenario's world: its namespace, what it applied, its mocks and its waits.
+
+Steps talk to this object only. It knows the scenario's scaler and its inference
+workload, and reads them back as the business facts the features speak of
+(desired replicas, ready replicas, the Ready condition, learning status).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from support import manifests
+from support.cluster import MANAGED_BY, SCALER_KIND, ObjectRef, ScalerStatus, is_ready
+from support.mockctl import MockDriver, Workload
+from support.target import Target
+from support.waiting import Poller
+
+RUN_LABEL = "budaiscaler-spec/feature"
+
+
+@dataclass(frozen=True)
+class InferenceWorkload:
+    """A mock inference workload: the manifest that deploys it and where its metrics are served."""
+
+    manifest: str
+    deployment: str
+    metrics_port: int
+
+
+INFERENCE_WORKLOADS = {
+    "inference simulator": InferenceWorkload("simulator", "llm-inference-sim", 9000),
+    "learning metrics server": InferenceWorkload("learning-metrics-server", "learning-metrics-server", 8000),
+}
+
+
+@dataclass
+class Scenario:
+    target: Target
+    namespace: str
+    owns_namespace: bool
+    mocks: MockDriver
+    applied: list[ObjectRef] = field(default_factory=list)
+    scaler: str | None = None
+    workload: InferenceWorkload | None = None
+    notes: dict = field(default_factory=dict)  # values one step hands to a later one
+
+    @classmethod
+    def begin(cls, target: Target, feature: str) -> "Scenario":
+        settings = target.settings
+        namespace = settings.namespace or _generated_name(settings.namespace_prefix, feature)
+        labels = {**MANAGED_BY, RUN_LABEL: _slug(feature)[:63]}
+        owns = target.cluster.create_namespace(namespace, labels)
+        return cls(target, namespace, owns, MockDriver(target.cluster))
+
+    @property
+    def cluster(self):
+        return self.target.cluster
+
+    @property
+    def poller(self) -> Poller:
+        return self.target.poller().with_duty(self.mocks.keep_applied)
+
+    # -- setting up -------------------------------------------------------------------
+    def apply(self, name: str) -> list[ObjectRef]:
+        documents = manifests.load_manifests(name, namespace=self.namespace)
+        refs = self.cluster.apply(documents)
+        self.applied.extend(refs)
+        scalers = [r.name for r in refs if r.kind == SCALER_KIND]
+        if scalers:
+            self.scaler = scalers[-1]
+        return refs
+
+    def deploy_workload(self, label: str) -> InferenceWorkload:
+        workload = INFERENCE_WORKLOADS[label]
+        self.apply(workload.manifest)
+        self.workload = workload
+        return workload
+
+    def metrics_endpoint(self) -> Workload:
+        if self.workload is None:
+            raise LookupError("no inference workload in this scenario yet: deploy one first")
+        return Workload(self.namespace, self.workload.deployment, self.workload.metrics_port)
+
+    # -- reading the scaler -----------------------------------------------------------
+    def scaler_name(self) -> str:
+        if self.scaler is None:
+            raise LookupError("no BudAIScaler applied in this scenario yet")
+        return self.scaler
+
+    def status(self) -> ScalerStatus:
+        return self.cluster.scaler_status(self.namespace, self.scaler_name())
+
+    def desired_replicas(self) -> int:
+        desired = self.status().desired_replicas
+        if desired is None:
+            raise LookupError("the scaler reports no desired replicas yet")
+        return desired
+
+    def actual_replicas(self) -> int | None:
+        return self.status().actual_replicas
+
+    def ready_condition(self):
+        return self.status().condition("Ready")
+
+    def learning_status(self) -> dict:
+        return self.status().learning
+
+    def patch_scaler(self, spec_patch: dict) -> None:
+        self.cluster.patch_scaler_spec(self.namespace, self.scaler_name(), spec_patch)
+
+    # -- reading the workload -----------------------------------------------------------
+    def deployment_replicas(self) -> int:
+        return self.cluster.deployment(self.namespace, self._deployment())["spec"].get("replicas", 1)
+
+    def ready_pods(self) -> int:
+        return sum(1 for p in self.cluster.workload_pods(self.namespace, self._deployment()) if is_ready(p))
+
+    def workload_available(self) -> bool:
+        status = self.cluster.deployment(self.namespace, self._deployment()).get("status") or {}
+        return any(c.get("type") == "Available" and c.get("status") == "True" for c in status.get("conditions") or [])
+
+    def learning_configmaps(self, label_selector: str) -> list[dict]:
+        return self.cluster.configmaps(self.namespace, label_selector)
+
+    def _deployment(self) -> str:
+        if self.workload is not None:
+            return self.workload.deployment
+        return self.cluster.scaler(self.namespace, self.scaler_name())["spec"]["scaleTargetRef"]["name"]
+
+    # -- ending -------------------------------------------------------------------------
+    def end(self, keep: bool) -> str:
+        """Clean up unless `keep`; a namespace the suite did not create is never deleted."""
+        self.mocks.close()
+        if keep:
+            return f"kept namespace {self.namespace} for inspection"
+        if self.owns_namespace:
+            self.cluster.delete_namespace(self.namespace)
+            return f"deleted namespace {self.namespace}"
+        for ref in reversed(self.applied):
+            self.cluster.delete(ref)
+        return f"deleted {len(self.applied)} objects from namespace {self.namespace} (not ours to delete)"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "feature"
+
+
+def _generated_name(prefix: str, feature: str) -> str:
+    return f"{prefix}-{_slug(feature)[:40]}-{secrets.token_hex(3)}"

@@ -1,0 +1,105 @@
+"""The target the spec runs against: the embedded local cluster or a real one.
+
+Both are reached the same way, through a kubeconfig and the official client;
+they differ only in the clock (virtual or real) and in who runs the controller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hamcrest import greater_than_or_equal_to
+
+from support.clock import Clock, RealClock
+from support.cluster import Cluster, ControllerInfo, PreconditionError, connect, is_ready
+from support.settings import Settings
+from support.waiting import Poller
+
+CONTROLLER_RESTART_TIMEOUT = 180.0
+
+
+@dataclass
+class Target:
+    settings: Settings
+    cluster: Cluster
+    clock: Clock
+    version: str
+    controller: ControllerInfo
+    local: object | None = None  # the LocalCluster when target=local
+
+    @classmethod
+    def start(cls, settings: Settings) -> "Target":
+        if settings.is_local:
+            from support.localcluster import LocalCluster  # only the local target needs it
+            local = LocalCluster(model=settings.model).start()
+            cluster, clock = connect(str(local.kubeconfig_path)), local.clock
+        else:
+            local, cluster, clock = None, connect(settings.kubeconfig, settings.context), RealClock()
+        try:
+            version = cluster.check_reachable()
+            controller = _wait_for_controller(cluster, clock, settings)
+        except BaseException:
+            cls._shutdown(cluster, local)
+            raise
+        return cls(settings, cluster, clock, version, controller, local)
+
+    def poller(self) -> Poller:
+        return Poller(self.clock, interval=self.settings.poll_interval, time_scale=self.settings.time_scale)
+
+    def banner(self) -> str:
+        lines = ["budaiscaler-spec", self.settings.summary(),
+                 f"server:    {self.cluster.server} (Kubernetes {self.version})"]
+        if self.local is not None:
+            lines.append(f"kubeconfig: {self.local.kubeconfig_path} (embedded cluster)")
+        lines.append(f"controller: {', '.join(self.controller.pods)} in {self.controller.namespace} "
+                     f"({', '.join(sorted(set(self.controller.images)))})")
+        return "\n".join(lines)
+
+    def restart_controller(self) -> ControllerInfo:
+        """Delete the controller pods and wait for a new one to be ready (its memory is gone then)."""
+        if not self.settings.may_restart_controller:
+            raise PreconditionError("restarting the BudAIScaler controller is not allowed on this target: "
+                                    "pass -D restart_controller=yes to let the spec delete the controller pod")
+        namespace = self.settings.controller_namespace
+        old = {p["metadata"]["name"] for p in self.cluster.pods(namespace)}
+        for name in old:
+            self.cluster.delete_pod(namespace, name)
+
+        def fresh_ready_pods() -> int:
+            return sum(1 for p in self.cluster.pods(namespace) if is_ready(p) and p["metadata"]["name"] not in old)
+
+        self.poller().eventually(fresh_ready_pods, greater_than_or_equal_to(1), within=CONTROLLER_RESTART_TIMEOUT,
+                                 what=f"a new BudAIScaler controller pod to be ready in {namespace}")
+        self.controller = self.cluster.check_budaiscaler_installed(namespace)
+        return self.controller
+
+    def stop(self) -> None:
+        self._shutdown(self.cluster, self.local)
+
+    @staticmethod
+    def _shutdown(cluster: Cluster, local) -> None:
+        cluster.close()
+        if local is not None:
+            local.stop()
+
+
+def _wait_for_controller(cluster: Cluster, clock: Clock, settings: Settings) -> ControllerInfo:
+    """The CRD check fails at once; a controller pod that is still starting gets a short grace."""
+    if not clock.is_virtual:
+        return cluster.check_budaiscaler_installed(settings.controller_namespace)
+    poller = Poller(clock, interval=1.0)
+    return poller.eventually(lambda: cluster.check_budaiscaler_installed(settings.controller_namespace),
+                             _Anything(), within=60, what="the embedded BudAIScaler controller to start")
+
+
+class _Anything:
+    """A matcher for 'any successful observation' (the probe raises until the condition holds)."""
+
+    def matches(self, item, mismatch_description=None) -> bool:
+        return True
+
+    def describe_to(self, description) -> None:
+        description.append_text("a running controller")
+
+    def describe_mismatch(self, item, description) -> None:
+        description.append_text(f"was {item!r}")
