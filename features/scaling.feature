@@ -45,6 +45,7 @@ Feature: Scaling an LLM inference workload on GPU cache usage
       | extreme | 100%  | 1   | 3   | 3       |
       | zero    | 0%    | 1   | 5   | 1       |
       | zero    | 0%    | 2   | 5   | 2       |
+      | light   | 10%   | 2   | 5   | 2       |
 
   Scenario: No scale-down before the scale-down window has passed
     Given GPU cache usage is 85% on every inference pod

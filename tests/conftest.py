@@ -1,0 +1,144 @@
+"""Shared fixtures for the tests that run the suite as a user would: a served embedded cluster
+(`python -m support.localcluster serve`, real time) standing in for a real cluster, and behave
+in a subprocess. Waits here poll in real time, always with a deadline, because the subprocesses
+run on the real clock."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import kubernetes
+import pytest
+
+from support.cluster import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BEHAVE = str(Path(sys.executable).with_name("behave"))
+FEATURE = "features/scaling.feature"
+MANAGED_SELECTOR = "app.kubernetes.io/managed-by=budaiscaler-spec"
+SERVE_SPEED = 20
+
+
+def wait_until(probe: Callable[[], object], timeout: float, what: str, interval: float = 0.1):
+    """Poll `probe` in real time until it returns something truthy; fail naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while True:
+        try:
+            value = probe()
+            if value:
+                return value
+        except Exception as error:  # noqa: BLE001 (a probe may fail until the thing exists)
+            last_error = error
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}"
+                                 + (f" (last error: {last_error})" if last_error else ""))
+        time.sleep(interval)
+
+
+def scenario_line(title: str, feature: str = FEATURE) -> int:
+    """The line of a scenario in the feature file, so tests follow the file when it changes."""
+    for number, line in enumerate((ROOT / feature).read_text().splitlines(), start=1):
+        if line.strip().startswith("Scenario") and line.strip().endswith(title):
+            return number
+    raise LookupError(f"no scenario {title!r} in {feature}")
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without the variables that would steer the suite (settings come from -D only)."""
+    steering = {"KUBECONFIG", "NAMESPACE", "CLEANUP"}
+    env = {k: v for k, v in os.environ.items() if k not in steering and not k.startswith("BUDSPEC_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def behave_command(*args: str, artifacts: Path) -> list[str]:
+    """behave with reports and diagnostics kept out of the repository."""
+    return [BEHAVE, "--no-junit", "-f", "plain", "-D", f"artifacts={artifacts}", *args]
+
+
+def run_behave(*args: str, artifacts: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(behave_command(*args, artifacts=artifacts), cwd=ROOT, env=clean_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def start_behave(*args: str, artifacts: Path, log: Path) -> subprocess.Popen:
+    """behave in the background; stdout and stderr go to `log` (a pipe could fill and block it)."""
+    with open(log, "w") as sink:
+        return subprocess.Popen(behave_command(*args, artifacts=artifacts), cwd=ROOT, env=clean_env(),
+                                stdout=sink, stderr=subprocess.STDOUT, text=True)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a subprocess we started (by its own handle) and reap it; kill if it will not go."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+
+
+@dataclass
+class ServedCluster:
+    process: subprocess.Popen
+    kubeconfig: Path
+    log: Path
+
+    def core(self) -> kubernetes.client.CoreV1Api:
+        api = kubernetes.config.new_client_from_config(config_file=str(self.kubeconfig))
+        return kubernetes.client.CoreV1Api(api)
+
+    def namespaces(self, label_selector: str | None = None) -> dict[str, dict]:
+        """Namespace name -> labels, through the official client."""
+        items = self.core().list_namespace(label_selector=label_selector).items
+        return {n.metadata.name: dict(n.metadata.labels or {}) for n in items}
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
+def serve_cluster(directory: Path, *extra: str) -> ServedCluster:
+    """Start `python -m support.localcluster serve` and wait (bounded) until it answers."""
+    kubeconfig, log = directory / "kubeconfig", directory / "serve.log"
+    with open(log, "w") as sink:
+        process = subprocess.Popen([PYTHON, "-m", "support.localcluster", "serve", "--port", "0",
+                                    "--speed", str(SERVE_SPEED), "--kubeconfig", str(kubeconfig), *extra],
+                                   cwd=ROOT, env=clean_env(), stdout=sink, stderr=subprocess.STDOUT)
+    served = ServedCluster(process, kubeconfig, log)
+    try:
+        def answering():
+            if process.poll() is not None:
+                raise RuntimeError(f"serve exited with {process.returncode}: {log.read_text()}")
+            if not kubeconfig.is_file():
+                return False
+            cluster = connect(str(kubeconfig))
+            try:
+                cluster.check_reachable()  # /version answers
+                return cluster.check_budaiscaler_installed("budaiscaler-system")  # its controller is Ready
+            finally:
+                cluster.close()
+
+        wait_until(answering, 20, "the served embedded cluster to answer /version with its controller ready")
+    except BaseException:
+        stop_process(process)
+        raise
+    return served
+
+
+@pytest.fixture(scope="module")
+def served_cluster(tmp_path_factory):
+    """One embedded cluster served in real time (x20) for the module; terminated at the end."""
+    served = serve_cluster(tmp_path_factory.mktemp("served"))
+    try:
+        yield served
+    finally:
+        stop_process(served.process)
