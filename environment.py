@@ -12,7 +12,7 @@ from behave.tag_matcher import ActiveTagMatcher
 
 from support import diagnostics
 from support.gaps import GapLedger
-from support.scenario import Scenario
+from support.scenario import Scenario, starting_times
 from support.settings import SettingsError, from_sources
 from support.target import Target
 
@@ -27,7 +27,9 @@ def before_all(context):
         print(f"\nbudaiscaler-spec cannot start: {error}\n", file=sys.stderr)
         raise SystemExit(2) from None
     print(context.target.banner())
-    context.active_tags = ActiveTagMatcher({"target": context.settings.target, "model": context.settings.model})
+    context.active_tags = ActiveTagMatcher({
+        "target": context.settings.target, "model": context.settings.model,
+        "controller_restart": "allowed" if context.settings.may_restart_controller else "refused"})
     context.gaps = GapLedger(context.settings.model)
 
 
@@ -35,6 +37,8 @@ def before_scenario(context, scenario):
     if context.active_tags.should_exclude_with(scenario.effective_tags):
         scenario.skip(context.active_tags.exclude_reason)
         return
+    for day, hour, minute in starting_times(scenario.effective_tags):
+        context.target.advance_clock_to(day, hour, minute)
     context.world = Scenario.begin(context.target, scenario.feature.filename.rsplit("/", 1)[-1].removesuffix(".feature"))
 
 

@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from support import manifests
+from support import learning_data, manifests
 from support.cluster import MANAGED_BY, SCALER_KIND, ObjectRef, ScalerStatus, is_ready
 from support.mockctl import MockDriver, Workload
 from support.target import Target
@@ -121,8 +121,25 @@ class Scenario:
         status = self.cluster.deployment(self.namespace, self._deployment()).get("status") or {}
         return any(c.get("type") == "Available" and c.get("status") == "True" for c in status.get("conditions") or [])
 
-    def learning_configmaps(self, label_selector: str) -> list[dict]:
-        return self.cluster.configmaps(self.namespace, label_selector)
+    def learning_configmaps(self) -> list[dict]:
+        """ConfigMaps labelled as the scaler's learning data (the controller's labels)."""
+        return self.cluster.configmaps(self.namespace, learning_data.selector(self.scaler_name()))
+
+    def learning_configmap(self) -> dict:
+        """The scaler's learning ConfigMap; LookupError while there is none."""
+        found = self.learning_configmaps()
+        if not found:
+            raise LookupError(f"no ConfigMap labelled {learning_data.selector(self.scaler_name())}")
+        return found[0]
+
+    def collected_data_points(self) -> int:
+        return learning_data.parse_count(self.learning_status().get("dataPointsCollected"))
+
+    def seconds_until(self, hour: int, minute: int = 0) -> float:
+        """Cluster time from now to the next hh:mm (UTC)."""
+        now = self.target.clock.now()
+        day = 24 * 3600
+        return (hour * 3600 + minute * 60 - now % day) % day
 
     def _deployment(self) -> str:
         if self.workload is not None:
@@ -141,6 +158,14 @@ class Scenario:
         for ref in reversed(self.applied):
             self.cluster.delete(ref)
         return f"deleted {len(self.applied)} objects from namespace {self.namespace} (not ours to delete)"
+
+
+START_TAG = re.compile(r"starts\.(\w+)\.(\d{1,2}):(\d{2})")
+
+
+def starting_times(tags) -> list[tuple[str, int, int]]:
+    """`@starts.Monday.10:00` -> [("Monday", 10, 0)]: the cluster time a scenario must start at."""
+    return [(m.group(1), int(m.group(2)), int(m.group(3))) for t in tags if (m := START_TAG.fullmatch(t))]
 
 
 def _slug(text: str) -> str:

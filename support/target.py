@@ -7,6 +7,7 @@ they differ only in the clock (virtual or real) and in who runs the controller.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from hamcrest import greater_than_or_equal_to
 
@@ -73,6 +74,13 @@ class Target:
         self.controller = self.cluster.check_budaiscaler_installed(namespace)
         return self.controller
 
+    def advance_clock_to(self, day: str, hour: int, minute: int = 0) -> None:
+        """Virtual time only: run the clock on to the next `day` hh:mm (UTC) before a scenario starts."""
+        if not self.clock.is_virtual:
+            raise PreconditionError("only the embedded cluster's virtual clock can be moved to a time of the week; "
+                                    "run this scenario on the local target")
+        self.clock.sleep(seconds_until(self.clock.now(), day, hour, minute))
+
     def stop(self) -> None:
         self._shutdown(self.cluster, self.local)
 
@@ -81,6 +89,21 @@ class Target:
         cluster.close()
         if local is not None:
             local.stop()
+
+
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def seconds_until(now: float, day: str, hour: int, minute: int = 0) -> float:
+    """Seconds from `now` to the next (or current) `day` hh:mm, UTC."""
+    if day not in DAYS:
+        raise ValueError(f"{day!r} is not a day of the week: use one of {', '.join(DAYS)}")
+    moment = datetime.fromtimestamp(now, tz=timezone.utc)
+    target = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    target += timedelta(days=(DAYS.index(day) - moment.weekday()) % 7)
+    if target < moment:
+        target += timedelta(days=7)
+    return (target - moment).total_seconds()
 
 
 def _wait_for_controller(cluster: Cluster, clock: Clock, settings: Settings) -> ControllerInfo:

@@ -16,7 +16,7 @@ from typing import Callable
 import kubernetes
 import pytest
 
-from support.cluster import connect
+from support.cluster import is_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -51,11 +51,17 @@ def scenario_line(title: str, feature: str = FEATURE) -> int:
     raise LookupError(f"no scenario {title!r} in {feature}")
 
 
-def clean_env() -> dict[str, str]:
-    """The environment without the variables that would steer the suite (settings come from -D only)."""
+def clean_env(tmpdir: Path | None = None) -> dict[str, str]:
+    """The environment without the variables that would steer the suite (settings come from -D only).
+
+    `tmpdir` becomes TMPDIR: the official client caches API discovery there per server URL, and a stale
+    cache from an earlier cluster on the same port must not leak into a test (nor litter /tmp)."""
     steering = {"KUBECONFIG", "NAMESPACE", "CLEANUP"}
     env = {k: v for k, v in os.environ.items() if k not in steering and not k.startswith("BUDSPEC_")}
     env["PYTHONUNBUFFERED"] = "1"
+    if tmpdir is not None:
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        env["TMPDIR"] = str(tmpdir)
     return env
 
 
@@ -65,15 +71,15 @@ def behave_command(*args: str, artifacts: Path) -> list[str]:
 
 
 def run_behave(*args: str, artifacts: Path, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(behave_command(*args, artifacts=artifacts), cwd=ROOT, env=clean_env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(behave_command(*args, artifacts=artifacts), cwd=ROOT,
+                          env=clean_env(artifacts.parent / "tmp"), capture_output=True, text=True, timeout=timeout)
 
 
 def start_behave(*args: str, artifacts: Path, log: Path) -> subprocess.Popen:
     """behave in the background; stdout and stderr go to `log` (a pipe could fill and block it)."""
     with open(log, "w") as sink:
-        return subprocess.Popen(behave_command(*args, artifacts=artifacts), cwd=ROOT, env=clean_env(),
-                                stdout=sink, stderr=subprocess.STDOUT, text=True)
+        return subprocess.Popen(behave_command(*args, artifacts=artifacts), cwd=ROOT,
+                                env=clean_env(artifacts.parent / "tmp"), stdout=sink, stderr=subprocess.STDOUT, text=True)
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
@@ -112,7 +118,8 @@ def serve_cluster(directory: Path, *extra: str) -> ServedCluster:
     with open(log, "w") as sink:
         process = subprocess.Popen([PYTHON, "-m", "support.localcluster", "serve", "--port", "0",
                                     "--speed", str(SERVE_SPEED), "--kubeconfig", str(kubeconfig), *extra],
-                                   cwd=ROOT, env=clean_env(), stdout=sink, stderr=subprocess.STDOUT)
+                                   cwd=ROOT, env=clean_env(directory / "tmp"), stdout=sink,
+                                   stderr=subprocess.STDOUT)
     served = ServedCluster(process, kubeconfig, log)
     try:
         def answering():
@@ -120,12 +127,13 @@ def serve_cluster(directory: Path, *extra: str) -> ServedCluster:
                 raise RuntimeError(f"serve exited with {process.returncode}: {log.read_text()}")
             if not kubeconfig.is_file():
                 return False
-            cluster = connect(str(kubeconfig))
+            api = kubernetes.config.new_client_from_config(config_file=str(kubeconfig))
             try:
-                cluster.check_reachable()  # /version answers
-                return cluster.check_budaiscaler_installed("budaiscaler-system")  # its controller is Ready
+                kubernetes.client.VersionApi(api).get_code()  # /version answers
+                pods = kubernetes.client.CoreV1Api(api).list_namespaced_pod("budaiscaler-system").items
+                return any(is_ready(api.sanitize_for_serialization(p)) for p in pods)  # the controller is Ready
             finally:
-                cluster.close()
+                api.close()
 
         wait_until(answering, 20, "the served embedded cluster to answer /version with its controller ready")
     except BaseException:

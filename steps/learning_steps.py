@@ -1,0 +1,161 @@
+"""Sentences about what BudAIScaler learns: data points, patterns, seasonal profiles, persistence, accuracy."""
+
+from behave import given, then, when
+from hamcrest import (assert_that, equal_to, greater_than, greater_than_or_equal_to, has_length,
+                      less_than_or_equal_to)
+
+from support import learning_data
+from support.accuracy import parse_number, parse_percent
+
+LONG_HOLD_POLL = 10.0  # seconds between duties while traffic just runs
+CLIMB_STEP = 10.0      # one controller tick
+
+
+@given('the traffic follows the "{mode}" pattern')
+@when('the traffic follows the "{mode}" pattern')
+def step_pattern(context, mode):
+    context.world.mocks.set_on_every_pod(context.world.metrics_endpoint(), "/set_pattern", mode=mode)
+
+
+@given("the traffic runs for {for_:Duration}")
+@when("the traffic runs for {for_:Duration}")
+def step_runs_for(context, for_):
+    context.world.poller.with_interval(LONG_HOLD_POLL).hold(for_)
+
+
+@when("the traffic runs until {hour:d}:{minute:d} cluster time")
+def step_runs_until(context, hour, minute):
+    context.world.poller.with_interval(LONG_HOLD_POLL).hold(context.world.seconds_until(hour, minute))
+
+
+_STEADY = ("steady traffic of {running:d} running and {waiting:d} waiting requests at {cache:Percent} GPU cache "
+           "runs for {for_:Duration}")
+
+
+@given(_STEADY)
+@when(_STEADY)
+def step_steady(context, running, waiting, cache, for_):
+    _set(context, gpu_cache=cache, requests_running=running, requests_waiting=waiting)
+    context.world.poller.with_interval(LONG_HOLD_POLL).hold(for_)
+
+
+@when("the running requests climb from {start:d} to {end:d} over {over:Duration} at {cache:Percent} GPU cache")
+def step_climb(context, start, end, over, cache):
+    steps = max(1, int(over // CLIMB_STEP))
+    for i in range(1, steps + 1):
+        _set(context, gpu_cache=cache, requests_running=round(start + (end - start) * i / steps))
+        context.world.poller.hold(CLIMB_STEP)
+
+
+def _set(context, **values):
+    context.world.mocks.set_on_every_pod(context.world.metrics_endpoint(), "/set", **values)
+
+
+# -- data points ------------------------------------------------------------------------------
+@then("the scaler reports at least {count:d} collected data points within {within:Duration}")
+def step_data_points(context, count, within):
+    context.world.poller.eventually(context.world.collected_data_points, greater_than_or_equal_to(count),
+                                    within=within, what="the scaler's collected data points")
+
+
+@then("the collected data points keep growing")
+def step_growing(context):
+    before = context.world.collected_data_points()
+    context.world.poller.eventually(context.world.collected_data_points, greater_than(before), within=30,
+                                    what=f"the collected data points to grow past {before}")
+
+
+# -- patterns -----------------------------------------------------------------------------------
+@then('the detected pattern becomes "{pattern}" within {within:Duration}')
+def step_pattern_detected(context, pattern, within):
+    context.world.poller.eventually(lambda: context.world.learning_status().get("detectedPattern"),
+                                    equal_to(pattern), within=within, what="the scaler's detected pattern")
+
+
+@then("the pattern confidence is at least {floor:f}")
+def step_confidence(context, floor):
+    confidence = parse_number(context.world.learning_status().get("patternConfidence", "missing"))
+    assert_that(confidence, greater_than_or_equal_to(floor), "the confidence the scaler reports for its pattern")
+
+
+# -- seasonal profile ---------------------------------------------------------------------------
+_METRIC = "vllm:gpu_cache_usage_perc"
+
+
+def _saved_configmap(context) -> dict:
+    found = context.world.learning_configmaps()
+    assert_that(found, has_length(1), f"ConfigMaps labelled {learning_data.selector(context.world.scaler_name())}")
+    return found[0]
+
+
+@then("the learned GPU cache usage for {day} {busy:d}:00 is above that for {day2} {quiet:d}:00")
+def step_profile_shape(context, day, busy, day2, quiet):
+    configmap = _saved_configmap(context)
+    high = learning_data.seasonal_bucket(configmap, _METRIC, day, busy).mean
+    low = learning_data.seasonal_bucket(configmap, _METRIC, day2, quiet).mean
+    assert_that(high, greater_than(low), f"learned GPU cache usage of {day} {busy}:00 vs {day2} {quiet}:00")
+
+
+@then("each of the {day} hours {first:d}, {second:d} and {third:d} has at least {count:d} observations")
+def step_profile_observations(context, day, first, second, third, count):
+    configmap = _saved_configmap(context)
+    seen = {hour: learning_data.seasonal_bucket(configmap, _METRIC, day, hour).observations
+            for hour in (first, second, third)}
+    assert_that(min(seen.values()), greater_than_or_equal_to(count), f"observations per hour of {day}: {seen}")
+
+
+# -- persistence ----------------------------------------------------------------------------------
+@given("the scaler's learning data is saved in its ConfigMap within {within:Duration}")
+@then("the scaler's learning data is saved in its ConfigMap within {within:Duration}")
+def step_saved(context, within):
+    world = context.world
+    saved = world.poller.eventually(lambda: learning_data.saved_data_points(world.learning_configmap()),
+                                    greater_than(0), within=within,
+                                    what="the data points saved in the scaler's learning ConfigMap")
+    world.notes["saved data points"] = saved
+    assert_that(_saved_configmap(context)["metadata"]["name"],
+                equal_to(learning_data.configmap_name(world.scaler_name())), "the learning ConfigMap's name")
+
+
+@then("the learning ConfigMap belongs to the scaler")
+def step_owned(context):
+    configmap = _saved_configmap(context)
+    scaler = context.world.cluster.scaler(context.world.namespace, context.world.scaler_name())
+    owners = configmap["metadata"].get("ownerReferences") or []
+    assert_that([(o.get("kind"), o.get("uid")) for o in owners],
+                equal_to([("BudAIScaler", scaler["metadata"]["uid"])]),
+                "the learning ConfigMap should be owned by its BudAIScaler (so it goes when the scaler goes)")
+
+
+@when("the BudAIScaler controller restarts")
+def step_restart(context):
+    context.world.target.restart_controller()
+
+
+@then("the collected data points continue from where they were saved within {within:Duration}")
+def step_continue(context, within):
+    saved = context.world.notes["saved data points"]
+    context.world.poller.eventually(context.world.collected_data_points, greater_than_or_equal_to(saved),
+                                    within=within, what=f"the collected data points to continue from {saved}")
+
+
+# -- accuracy -------------------------------------------------------------------------------------
+@then("the reported direction accuracy is at least {floor:Percent}")
+def step_direction(context, floor):
+    _reported_at_least(context, "directionAccuracy", floor)
+
+
+@then("the reported overall accuracy is at least {floor:Percent}")
+def step_overall(context, floor):
+    _reported_at_least(context, "overallAccuracy", floor)
+
+
+@then("the reported recent MAPE is at most {ceiling:Percent}")
+def step_mape(context, ceiling):
+    value = parse_percent(context.world.learning_status().get("recentMAPE", "missing"))
+    assert_that(value, less_than_or_equal_to(ceiling), "the scaler's reported recent MAPE (%)")
+
+
+def _reported_at_least(context, field, floor):
+    value = parse_percent(context.world.learning_status().get(field, "missing"))
+    assert_that(value, greater_than_or_equal_to(floor), f"the scaler's reported {field} (%)")

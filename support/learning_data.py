@@ -1,0 +1,66 @@
+"""Reading BudAIScaler's learning data: `status.learningStatus` strings and the learning ConfigMap.
+
+The controller saves what it learned in the ConfigMap `<scaler>-learning-data`
+(labels `scaler.bud.studio/learning-data=true`, `scaler.bud.studio/scaler-name=<scaler>`),
+as JSON documents under fixed keys; this module turns both into plain numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+LEARNING_DATA_LABEL = "scaler.bud.studio/learning-data"
+SCALER_NAME_LABEL = "scaler.bud.studio/scaler-name"
+PROFILES_KEY = "seasonal_profiles.json"
+DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+
+
+def configmap_name(scaler: str) -> str:
+    return f"{scaler}-learning-data"
+
+
+def selector(scaler: str) -> str:
+    return f"{LEARNING_DATA_LABEL}=true,{SCALER_NAME_LABEL}={scaler}"
+
+
+def bucket_index(day: str, hour: int) -> int:
+    """The controller's seasonal bucket: weekday (Sunday = 0) × 24 + hour."""
+    if day not in DAYS:
+        raise ValueError(f"{day!r} is not a day of the week: use one of {', '.join(DAYS)}")
+    if not 0 <= hour <= 23:
+        raise ValueError(f"hour {hour} is not between 0 and 23")
+    return DAYS.index(day) * 24 + hour
+
+
+@dataclass(frozen=True)
+class Bucket:
+    mean: float
+    observations: int
+
+
+def seasonal_bucket(configmap: dict, metric: str, day: str, hour: int) -> Bucket:
+    """One hour-of-week bucket of a metric's learned profile, from the learning ConfigMap."""
+    data = (configmap.get("data") or {}).get(PROFILES_KEY)
+    if data is None:
+        raise LookupError(f"ConfigMap {configmap['metadata']['name']} has no {PROFILES_KEY}")
+    profiles = json.loads(data).get("profiles") or {}
+    if metric not in profiles:
+        raise LookupError(f"no learned profile for {metric!r}; profiles: {', '.join(profiles) or 'none'}")
+    bucket = profiles[metric]["buckets"][bucket_index(day, hour)]
+    return Bucket(float(bucket.get("mean", 0.0)), int(bucket.get("observations", 0)))
+
+
+def parse_count(value) -> int:
+    if value is None:
+        raise LookupError("the scaler reports no learning status yet")
+    return int(value)
+
+
+def saved_data_points(configmap: dict) -> int:
+    """Data points the ConfigMap holds: all observations of all learned profiles (the status's own count)."""
+    data = (configmap.get("data") or {}).get(PROFILES_KEY)
+    if data is None:
+        raise LookupError(f"ConfigMap {configmap['metadata']['name']} has no {PROFILES_KEY}")
+    profiles = json.loads(data).get("profiles") or {}
+    return sum(int(b.get("observations", 0)) for p in profiles.values() for b in p.get("buckets") or [])
