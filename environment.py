@@ -5,8 +5,10 @@ Everything of substance lives in support/; this file only wires it to behave's l
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+from contextlib import contextmanager
 
 from behave.tag_matcher import ActiveTagMatcher
 
@@ -23,9 +25,11 @@ def before_all(context):
         context.settings = from_sources(context.config.userdata)
         context.target = Target.start(context.settings)
     except (SettingsError, RuntimeError) as error:
-        # a clear one-line reason, not a traceback: the run cannot start
+        # a clear one-line reason and exit 2, not a traceback (behave would turn SystemExit into a hook error)
         print(f"\nbudaiscaler-spec cannot start: {error}\n", file=sys.stderr)
-        raise SystemExit(2) from None
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(2)
     print(context.target.banner())
     context.active_tags = ActiveTagMatcher({
         "target": context.settings.target, "model": context.settings.model,
@@ -49,11 +53,14 @@ def after_scenario(context, scenario):
     context.world = None
     failed = scenario.status.name in ("failed", "error", "hook_error", "cleanup_error")
     context.gaps.record(scenario, failed)
-    if failed:
-        _save_diagnostics(context, world, scenario)
     policy = context.settings.cleanup
     keep = policy == "never" or (policy == "on-success" and failed)
-    print(world.end(keep=keep))
+    with _interrupts_held():
+        try:
+            if failed:
+                _save_diagnostics(context, world, scenario)
+        finally:
+            print(world.end(keep=keep))
 
 
 def after_all(context):
@@ -70,6 +77,21 @@ def _save_diagnostics(context, world, scenario):
     files = diagnostics.collect(world.cluster, world.namespace, context.settings.controller_namespace, directory)
     print(f"scenario failed; scaler state: {diagnostics.summary(world.cluster, world.namespace)}")
     print(f"diagnostics written to {directory} ({', '.join(f.name for f in files)})")
+
+
+@contextmanager
+def _interrupts_held():
+    """A second Ctrl-C or SIGTERM during cleanup waits until the cleanup is done, then interrupts."""
+    received = []
+    handlers = {sig: signal.signal(sig, lambda signum, frame: received.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        if received:
+            raise KeyboardInterrupt(f"signal {received[0]} during cleanup")
 
 
 def _sigterm_aborts_like_ctrl_c():

@@ -74,6 +74,16 @@ def direction_accuracy(series: Iterable[Sequence[float]]) -> float | None:
     return _mean([1.0 if ok else 0.0 for ok in correct])
 
 
+def direction_accuracy_from(triples: Iterable[Sequence[float]]) -> float | None:
+    """Direction accuracy over (before, predicted, actual): the controller's rule with an explicit 'before'.
+
+    `before` is what ran when the prediction was made; a prediction is right when it moves
+    the same way from there as what then ran did, or when it was exactly right.
+    """
+    checks = [p == a or _direction(b, p) == _direction(b, a) for b, p, a in triples]
+    return _mean([1.0 if ok else 0.0 for ok in checks])
+
+
 def ewma(values: Iterable[float], alpha: float = DEFAULT_ALPHA) -> float | None:
     """Exponentially weighted mean; the first value is taken as-is. None if empty."""
     result = None
@@ -117,10 +127,14 @@ class AccuracySummary:
     ewma_mape: float | None
 
     @classmethod
-    def of(cls, samples: Sequence[Sequence[float]]) -> "AccuracySummary":
+    def of(cls, samples: Sequence[Sequence[float]],
+           befores: Sequence[float] | None = None) -> "AccuracySummary":
+        """Summary of samples; with `befores` (what ran at each prediction) direction uses them."""
         pairs = _pairs(samples)
+        direction = (direction_accuracy(pairs) if befores is None
+                     else direction_accuracy_from((b, p, a) for b, (p, a) in zip(befores, pairs)))
         return cls(len(pairs), mae(pairs), mape(pairs), mape_controller_style(pairs),
-                   direction_accuracy(pairs),
+                   direction,
                    ewma(abs(p - a) for p, a in pairs),
                    ewma(controller_pct_error(p, a) for p, a in pairs))
 

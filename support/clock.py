@@ -139,6 +139,11 @@ def utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, tz=timezone.utc)
 
 
+def parse_rfc3339(text: str) -> float:
+    """'2026-01-05T10:00:00Z' -> epoch seconds."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
 def rfc3339(ts: float) -> str:
     """Kubernetes timestamps: second precision, UTC, 'Z'."""
     return utc(ts).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -7,6 +7,7 @@ back as plain dicts in Kubernetes JSON shape (camelCase), whatever their kind.
 from __future__ import annotations
 
 import os
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -133,9 +134,9 @@ class Cluster:
     def check_budaiscaler_installed(self, controller_namespace: str) -> ControllerInfo:
         """The CRD is served and a controller pod runs; otherwise say how to fix it."""
         try:
+            self.dynamic.resources.invalidate_cache()  # see the cluster as it is now, not a cached discovery
             self.dynamic.resources.get(api_version=SCALER_API, kind=SCALER_KIND)
         except ResourceNotFoundError:
-            self._dynamic = None  # discovery is cached; a later install must be seen
             raise PreconditionError(
                 f"the cluster does not serve {SCALER_API} {SCALER_KIND} (CRD {SCALER_CRD} missing): "
                 "install BudAIScaler (its CRD and controller), or run on the embedded cluster "
@@ -261,10 +262,12 @@ class Cluster:
     def http_client(self, timeout: float = 10.0) -> httpx.Client:
         """An httpx client for the API server, authenticated as the kubeconfig says."""
         config = self.api_client.configuration
-        verify: Any = (config.ssl_ca_cert or True) if config.verify_ssl else False
-        cert = (config.cert_file, config.key_file) if config.cert_file else None
-        return httpx.Client(base_url=config.host, verify=verify, cert=cert, timeout=timeout,
-                            auth=_KubeconfigAuth(config))
+        verify: Any = False
+        if config.verify_ssl:
+            verify = ssl.create_default_context(cafile=config.ssl_ca_cert or None)
+            if config.cert_file:
+                verify.load_cert_chain(config.cert_file, config.key_file)
+        return httpx.Client(base_url=config.host, verify=verify, timeout=timeout, auth=_KubeconfigAuth(config))
 
 
 class _KubeconfigAuth(httpx.Auth):

@@ -62,8 +62,16 @@ class MockDriver:
         Returns how many pods took it now. Raises MockRequestError if a running pod refused it.
         """
         with self._lock:
-            self._plans.setdefault(workload, _Plan()).put(path, _clean(params))
-        return self._apply(workload, strict=True)
+            plan = self._plans.setdefault(workload, _Plan())
+            previous = list(plan.calls)
+            plan.put(path, _clean(params))
+        try:
+            return self._apply(workload, strict=True)
+        except MockRequestError:
+            with self._lock:  # a refused call must not be replayed on new pods
+                plan.calls = previous
+                plan.version += 1
+            raise
 
     def query(self, workload: Workload, path: str, **params: object) -> list[httpx.Response]:
         """GET `path` on every running pod of the workload (e.g. /status); the responses, by pod."""

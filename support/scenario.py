@@ -15,6 +15,7 @@ from support import learning_data, manifests
 from support.cluster import MANAGED_BY, SCALER_KIND, ObjectRef, ScalerStatus, is_ready
 from support.mockctl import MockDriver, Workload
 from support.target import Target
+from support.traffic import SharedDemand
 from support.waiting import Poller
 
 RUN_LABEL = "budaiscaler-spec/feature"
@@ -45,6 +46,7 @@ class Scenario:
     scaler: str | None = None
     workload: InferenceWorkload | None = None
     notes: dict = field(default_factory=dict)  # values one step hands to a later one
+    duties: list = field(default_factory=list)  # extra waiting duties (e.g. a prediction recorder)
 
     @classmethod
     def begin(cls, target: Target, feature: str) -> "Scenario":
@@ -60,7 +62,10 @@ class Scenario:
 
     @property
     def poller(self) -> Poller:
-        return self.target.poller().with_duty(self.mocks.keep_applied)
+        poller = self.target.poller().with_duty(self.mocks.keep_applied)
+        for duty in self.duties:
+            poller = poller.with_duty(duty)
+        return poller
 
     # -- setting up -------------------------------------------------------------------
     def apply(self, name: str) -> list[ObjectRef]:
@@ -106,6 +111,25 @@ class Scenario:
 
     def learning_status(self) -> dict:
         return self.status().learning
+
+    def running_pods(self) -> int:
+        pods = self.cluster.workload_pods(self.namespace, self._deployment())
+        return sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Running")
+
+    def shared_demand(self) -> SharedDemand:
+        """The scenario's shared traffic (created on first use, kept applied while waiting)."""
+        if "demand" not in self.notes:
+            self.notes["demand"] = SharedDemand(self.mocks, self.metrics_endpoint(), self.running_pods)
+            self.duties.append(self.notes["demand"].apply)
+        return self.notes["demand"]
+
+    def predicted_and_running_replicas(self) -> tuple[int | None, int]:
+        """What the scaler predicts now (None if it says nothing) and what the Deployment runs."""
+        return self.status().prediction.get("predictedReplicas"), self.deployment_replicas()
+
+    def look_ahead_seconds(self) -> float:
+        config = self.cluster.scaler(self.namespace, self.scaler_name())["spec"].get("predictionConfig") or {}
+        return 60.0 * config.get("lookAheadMinutes", 15)
 
     def patch_scaler(self, spec_patch: dict) -> None:
         self.cluster.patch_scaler_spec(self.namespace, self.scaler_name(), spec_patch)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +80,8 @@ def start_behave(*args: str, artifacts: Path, log: Path) -> subprocess.Popen:
     """behave in the background; stdout and stderr go to `log` (a pipe could fill and block it)."""
     with open(log, "w") as sink:
         return subprocess.Popen(behave_command(*args, artifacts=artifacts), cwd=ROOT,
-                                env=clean_env(artifacts.parent / "tmp"), stdout=sink, stderr=subprocess.STDOUT, text=True)
+                                env=clean_env(artifacts.parent / "tmp"), stdout=sink, stderr=subprocess.STDOUT,
+                                text=True)
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
@@ -150,3 +152,13 @@ def served_cluster(tmp_path_factory):
         yield served
     finally:
         stop_process(served.process)
+
+
+@pytest.fixture(scope="module")
+def private_tempdir(tmp_path_factory):
+    """The official client caches API discovery in the temp dir per server URL (/tmp/osrcp-*.json): keep
+    it away from /tmp and from other runs, whose cluster may have used the same port."""
+    saved = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path_factory.mktemp("tempdir"))
+    yield
+    tempfile.tempdir = saved

@@ -7,12 +7,9 @@ import itertools
 import re
 import socket
 import ssl
-import tempfile
-from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from support import manifests
 from support.cluster import (MANAGED_BY, SCALER_API, SCALER_KIND, Condition, Cluster, ObjectRef,
@@ -24,6 +21,7 @@ CONTROLLER_NAMESPACE = "budaiscaler-system"
 SIMULATOR = "llm-inference-sim"
 SCALER = "llm-inference-scaler"
 _names = itertools.count(1)
+pytestmark = pytest.mark.usefixtures("private_tempdir")  # discovery caches stay out of /tmp and other runs
 
 
 def advance_until(local: LocalCluster, probe, what: str, step: float = 1.0, limit: float = 120.0):
@@ -35,16 +33,6 @@ def advance_until(local: LocalCluster, probe, what: str, step: float = 1.0, limi
         local.clock.advance(step)
         waited += step
     return value
-
-
-@pytest.fixture(scope="module", autouse=True)
-def private_tempdir(tmp_path_factory):
-    """The official client caches API discovery in the temp dir, per server URL: keep that out of /tmp and
-    away from other runs (a cluster that used the same port earlier)."""
-    saved = tempfile.tempdir
-    tempfile.tempdir = str(tmp_path_factory.mktemp("tempdir"))
-    yield
-    tempfile.tempdir = saved
 
 
 @pytest.fixture(scope="module")
@@ -166,9 +154,6 @@ def test_check_budaiscaler_installed_without_the_crd_says_to_install_it(tmp_path
             connected.close()
 
 
-@pytest.mark.xfail(strict=True, reason="discovery is cached (in memory and in /tmp/osrcp-<md5(server)>.json): "
-                                       "a CRD removed after a first look-up still counts as installed "
-                                       "(reported to the lead with a fix)")
 def test_check_budaiscaler_installed_sees_a_crd_removed_after_a_first_check(tmp_path):
     with LocalCluster(run_controller=True, workdir=tmp_path) as local:
         connected = connect(str(local.kubeconfig_path))
@@ -182,8 +167,6 @@ def test_check_budaiscaler_installed_sees_a_crd_removed_after_a_first_check(tmp_
             connected.close()
 
 
-@pytest.mark.xfail(strict=True, reason="the discovery cache file in the temp dir outlives the process: a new "
-                                       "connect() to the same server URL trusts it (reported with a fix)")
 def test_a_new_connection_to_the_same_server_does_not_trust_an_old_discovery(tmp_path):
     port = _free_port()
     with LocalCluster(port=port, workdir=tmp_path / "one") as one:
@@ -324,8 +307,8 @@ def test_create_namespace_is_true_once_then_false_for_an_existing_one(cluster):
     assert cluster.create_namespace("default", dict(MANAGED_BY)) is False
     labels = cluster.get("v1", "Namespace", None, name)["metadata"]["labels"]
     assert labels["app.kubernetes.io/managed-by"] == "budaiscaler-spec" and labels["extra"] == "yes"
-    assert name in [n["metadata"]["name"] for n in cluster.namespaces("app.kubernetes.io/managed-by=budaiscaler-spec")]
-    assert "default" not in [n["metadata"]["name"] for n in cluster.namespaces("app.kubernetes.io/managed-by=budaiscaler-spec")]
+    managed = [n["metadata"]["name"] for n in cluster.namespaces("app.kubernetes.io/managed-by=budaiscaler-spec")]
+    assert name in managed and "default" not in managed
 
 
 def test_delete_namespace_deletes_its_content_and_tolerates_a_missing_one(cluster, simulator):
@@ -351,7 +334,7 @@ def test_http_client_carries_the_kubeconfig_token(local, cluster):
         assert response.json()["kind"] == "APIVersions"
         assert response.request.headers["authorization"] == f"Bearer {local.token}"
     trust = ssl.create_default_context(cafile=str(local.ca_path))
-    anonymous = httpx.get(f"{local.server_url}/api", verify=trust)
+    anonymous = httpx.get(f"{local.server_url}/api", verify=trust)  # no token
     assert anonymous.status_code == 401
 
 
@@ -438,8 +421,6 @@ def test_keep_applied_replays_the_calls_on_a_pod_that_appears_later(local, clust
         driver.close()
 
 
-@pytest.mark.xfail(strict=True, reason="mockctl keeps a refused call in the plan and replays it on new pods "
-                                       "(reported to the lead with a fix)")
 def test_a_refused_value_is_not_replayed_on_later_pods(local, cluster, simulator):
     driver = MockDriver(cluster)
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
+import time
 
 import kubernetes
 import pytest
@@ -75,6 +76,27 @@ def test_an_interrupted_run_deletes_its_namespace_and_nothing_else(served_cluste
     for name in NOT_OURS:
         assert name in remaining, f"{name} (not created by the suite) was deleted"
     assert (tmp_path / "artifacts" / namespace).is_dir(), "an interrupted scenario keeps its diagnostics"
+
+
+def test_a_second_interrupt_during_cleanup_still_deletes_the_namespace(served_cluster, keep_me, tmp_path):
+    """CI cancels with SIGINT and follows with SIGTERM; an impatient user presses Ctrl-C twice."""
+    log = tmp_path / "behave.log"
+    behave = start_behave("-D", "target=cluster", "-D", f"kubeconfig={served_cluster.kubeconfig}",
+                          f"features/scaling.feature:{scenario_line(LONG)}",
+                          artifacts=tmp_path / "artifacts", log=log)
+    try:
+        namespace = wait_until(lambda: _scenario_namespace_with_its_scaler(served_cluster), 20,
+                               "the scenario's namespace with its scaler applied")
+        behave.send_signal(signal.SIGINT)
+        time.sleep(0.01)  # the second signal lands while the suite collects diagnostics and cleans up
+        behave.send_signal(signal.SIGTERM)
+        behave.wait(timeout=20)
+    finally:
+        stop_process(behave)
+    left_behind = namespace in served_cluster.namespaces()
+    if left_behind:
+        served_cluster.core().delete_namespace(namespace)  # leave the module's cluster clean for the next test
+    assert not left_behind, f"{namespace} was left behind:\n{log.read_text()}"
 
 
 def test_cleanup_never_keeps_the_namespace_of_a_passing_scenario(served_cluster, keep_me, tmp_path):

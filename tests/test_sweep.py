@@ -17,6 +17,7 @@ from support.localcluster import LocalCluster
 from support.sweep import Leftover, format_age, main, parse_age, select_leftovers, sweep
 
 MINUTE = 60.0
+pytestmark = pytest.mark.usefixtures("private_tempdir")
 NOW = 1_767_607_200.0 + 3600  # 2026-01-05T11:00:00Z
 
 

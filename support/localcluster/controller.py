@@ -175,6 +175,7 @@ class ReferenceController:
             self._log(f"{namespace}/{spec.name}: {decision.reason}")
         learning_loop.learn(self, memory, scaler, spec, collection, current, decision, prediction,
                             previous_actual, status, now)
+        learning_loop.write_prediction_status(status, prediction, self._model)
         self._record(status, spec, current, decision, scaled, now)
 
     def _target(self, spec: ScalerSpec) -> dict:

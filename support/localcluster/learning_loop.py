@@ -18,6 +18,7 @@ from support.reference.learning.system import LearningSystem, LLMMetrics
 from support.reference.metrics import Snapshot
 from support.reference.model import Model
 from support.reference.predictor import TimeSeriesPredictor, effective_look_ahead, history_key
+from support.reference.schedule import active_hint, hint_prediction
 from support.reference.spec import ScalerSpec
 
 if TYPE_CHECKING:
@@ -37,15 +38,22 @@ def new_predictor() -> TimeSeriesPredictor:
 
 def predict(predictor: TimeSeriesPredictor, spec: ScalerSpec, snapshots: Mapping[str, Snapshot],
             current: int, now: float, model: Model) -> PredictionData | None:
-    """Feed every snapshot to the predictor and predict replicas for the primary metric (§5.4)."""
+    """The prediction data of one tick (§2.4 step 10): an active schedule hint wins over the predictor.
+
+    Hints are the scaler's own here; the controller shares them across scalers by name (§7.17),
+    which the embedded model does not reproduce.
+    """
     config = spec.prediction_config
+    hint = active_hint(spec.schedule_hints, now)
     if config is None or not config.enabled:
-        return None
+        return hint_prediction(hint) if hint is not None else None
     for metric, snap in snapshots.items():
         predictor.add(history_key(model, spec.namespace, spec.name, metric), snap.average, now)
     metric = config.prediction_metrics[0] if config.prediction_metrics else spec.metrics_sources[0].target_metric
     target = next((s.target() for s in spec.metrics_sources
                    if s.target_metric == metric and s.target() is not None), DEFAULT_TARGET)
+    if hint is not None:
+        return hint_prediction(hint)
     return predictor.predict_replicas(history_key(model, spec.namespace, spec.name, metric), current, target,
                                       spec.min_replicas, spec.max_replicas,
                                       effective_look_ahead(model, config.look_ahead_minutes))
@@ -56,13 +64,9 @@ def learn(controller: "ReferenceController", memory: "_Memory", scaler: dict, sp
           prediction: PredictionData | None, previous_actual: int, status: dict, now: float) -> None:
     """Record this tick, verify matured predictions, persist, and write the learning/prediction status."""
     config = spec.prediction_config
-    if config is None:
+    if config is None or not config.enable_learning:
         return
     model = controller.model
-    if config.enabled and not model.has("prediction-status-never-written") and prediction is not None:
-        status["predictionStatus"] = _prediction_status(prediction)
-    if not config.enable_learning:
-        return
     if memory.learning is None:
         memory.learning = ScalerLearning(_load(controller, spec, config))
     system = memory.learning.system
@@ -79,6 +83,16 @@ def _llm_metrics(collection: scraping.Collection, model: Model) -> LLMMetrics:
     if model.has("llm-metrics-zero"):
         return LLMMetrics()
     return LLMMetrics(**scraping.llm_metrics(collection.bodies))
+
+
+def write_prediction_status(status: dict, prediction: PredictionData | None, model: Model) -> None:
+    """status.predictionStatus: what the scaler predicts, and the schedule hint in force (contract)."""
+    if model.has("prediction-status-never-written"):
+        return
+    if prediction is None:
+        status.pop("predictionStatus", None)
+        return
+    status["predictionStatus"] = _prediction_status(prediction)
 
 
 def _prediction_status(prediction: PredictionData) -> dict:
