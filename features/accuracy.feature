@@ -25,16 +25,16 @@ Feature: Prediction accuracy
 
   # Known gap: the controller never writes status.predictionStatus, so what it
   # predicted cannot be seen from outside and the accuracy cannot be measured.
-  @quick @known-gap @quirk.prediction-status-never-written
-  Scenario: Accuracy over a short traffic trace
-    When the GPU cache demand, shared by the inference pods, follows this trace, 3 minutes per phase
+  @known-gap @quirk.prediction-status-never-written
+  Scenario Outline: Accuracy over a <length> traffic trace
+    When the GPU cache demand, shared by the inference pods, follows this trace, <phase> per phase
       | phase     | demand                 |
       | steady    | 50%                    |
       | ramp-up   | 50% rising to 300%     |
       | busy      | 300%                   |
       | ramp-down | 300% falling to 80%    |
       | quiet     | 80%                    |
-    And predictions are recorded for another 6 minutes
+    And predictions are recorded for another <tail>
     Then the measured prediction accuracy meets
       | measure            | bound    | limit |
       | recent MAE         | at most  | 0.5   |
@@ -46,3 +46,13 @@ Feature: Prediction accuracy
       | recent MAPE        | 5 points   |
       | direction accuracy | 10 points  |
     And the accuracy report is saved as a table, a CSV file and a plot
+
+    @quick
+    Examples: the old suite's --quick
+      | length | phase     | tail       |
+      | short  | 3 minutes | 6 minutes  |
+
+    @full
+    Examples: the old suite's --full
+      | length | phase     | tail       |
+      | long   | 6 minutes | 10 minutes |

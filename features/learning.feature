@@ -53,8 +53,13 @@ Feature: Learning traffic patterns
   @use.with_target=local @starts.Monday.10:00
   @known-gap @quirk.learning-never-persisted
   Scenario: The learned daily profile follows the traffic
-    When the traffic runs until 13:00 cluster time
-    Then the learned GPU cache usage for Monday 10:00 is above that for Monday 12:00
+    When the inference pods report this GPU cache usage through the day
+      | until | GPU cache |
+      | 11:00 | 30%       |
+      | 12:00 | 60%       |
+      | 13:00 | 30%       |
+    Then the learned GPU cache usage for Monday 11:00 is above that for Monday 10:00
+    And the learned GPU cache usage for Monday 11:00 is above that for Monday 12:00
     And each of the Monday hours 10, 11 and 12 has at least 10 observations
 
   @known-gap @quirk.learning-never-persisted

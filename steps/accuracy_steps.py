@@ -6,12 +6,12 @@ from hamcrest import assert_that, close_to, greater_than_or_equal_to, has_length
 from support.accuracy import AccuracySummary, parse_number, parse_percent
 from support.accuracy_report import write_csv, write_plot
 from support.clock import parse_rfc3339 as parse_time
-from support.phrases import parse_load
 from support.recording import PredictionRecorder
 from support.traffic import parse_demand, ramp
 
 MIN_SAMPLES = 10
 DEMAND_STEP = 10.0  # one controller tick
+TRACE_POLL = 2.0    # new pods get their share well before they can be Ready and scraped
 
 
 @given("the scaler's predictions are being recorded")
@@ -23,18 +23,9 @@ def step_record(context):
     world.duties.append(recorder.observe)
 
 
-@when("the inference pods serve this traffic trace, {phase:Duration} per phase")
-def step_trace(context, phase):
-    world = context.world
-    for row in context.table:
-        path, params = parse_load(row["load"])
-        world.mocks.set_on_every_pod(world.metrics_endpoint(), path, **params)
-        world.poller.hold(phase)
-
-
 @when("predictions are recorded for another {for_:Duration}")
 def step_record_more(context, for_):
-    context.world.poller.hold(for_)
+    context.world.poller.with_interval(TRACE_POLL).hold(for_)
 
 
 def _summary(context, since: float | None = None, minimum: int = MIN_SAMPLES) -> AccuracySummary:
@@ -109,4 +100,4 @@ def step_demand_trace(context, phase):
         start, end = parse_demand(row["demand"])
         for level in ramp(start, end, phase, DEMAND_STEP):
             demand.set(level)
-            world.poller.hold(DEMAND_STEP)
+            world.poller.with_interval(TRACE_POLL).hold(DEMAND_STEP)

@@ -32,6 +32,14 @@ _STEADY = ("steady traffic of {running:d} running and {waiting:d} waiting reques
            "runs for {for_:Duration}")
 
 
+@when("the inference pods report this GPU cache usage through the day")
+def step_daily_usage(context):
+    for row in context.table:
+        hour, minute = (int(part) for part in row["until"].split(":"))
+        _set(context, gpu_cache=parse_percent(row["GPU cache"]))
+        context.world.poller.with_interval(LONG_HOLD_POLL).hold(context.world.seconds_until(hour, minute))
+
+
 @given(_STEADY)
 @when(_STEADY)
 def step_steady(context, running, waiting, cache, for_):

@@ -22,19 +22,3 @@ def parse_percent(text: str) -> float:
         raise ValueError(f"{text!r} is not a percentage: write e.g. '85%'")
     return float(match.group(1))
 
-
-_LOAD = re.compile(r"\s*(\d+(?:\.\d+)?)% GPU cache, (\d+) running, (\d+) waiting\s*")
-_PATTERN = re.compile(r"\s*the (\w+) pattern\s*")
-
-
-def parse_load(text: str) -> tuple[str, dict]:
-    """A phase of a traffic trace -> the mock call that serves it.
-
-    '50% GPU cache, 10 running, 2 waiting' -> ('/set', {...}); 'the kv_pressure pattern' -> ('/set_pattern', {...}).
-    """
-    if match := _LOAD.fullmatch(text):
-        return "/set", {"gpu_cache": float(match.group(1)), "requests_running": int(match.group(2)),
-                        "requests_waiting": int(match.group(3))}
-    if match := _PATTERN.fullmatch(text):
-        return "/set_pattern", {"mode": match.group(1)}
-    raise ValueError(f"{text!r} is not a load: write '50% GPU cache, 10 running, 2 waiting' or 'the normal pattern'")
