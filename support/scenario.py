@@ -68,8 +68,12 @@ class Scenario:
         return poller
 
     # -- setting up -------------------------------------------------------------------
-    def apply(self, name: str) -> list[ObjectRef]:
+    def apply(self, name: str, without: tuple[str, ...] = ()) -> list[ObjectRef]:
+        """Apply a config or mock by name; `without` is a field path left out of every document."""
         documents = manifests.load_manifests(name, namespace=self.namespace)
+        if without:
+            for document in documents:
+                _drop(document, without)
         refs = self.cluster.apply(documents)
         self.applied.extend(refs)
         scalers = [r.name for r in refs if r.kind == SCALER_KIND]
@@ -182,6 +186,13 @@ class Scenario:
         for ref in reversed(self.applied):
             self.cluster.delete(ref)
         return f"deleted {len(self.applied)} objects from namespace {self.namespace} (not ours to delete)"
+
+
+def _drop(document: dict, path: tuple[str, ...]) -> None:
+    parent = document
+    for key in path[:-1]:
+        parent = parent.get(key) or {}
+    parent.pop(path[-1], None)
 
 
 START_TAG = re.compile(r"starts\.(\w+)\.(\d{1,2}):(\d{2})")

@@ -180,7 +180,7 @@ def test_the_suites_simulator_manifest_runs_both_containers(cluster):
         ip, number = cluster.workloads.service_endpoint(NS, "llm-inference-sim", port)
         connection = http.client.HTTPConnection(ip, number, timeout=2)
         connection.request("GET", "/metrics")
-        assert f"vllm:gpu_cache_usage_perc{{model_name=" in (text := connection.getresponse().read().decode())
+        assert "vllm:gpu_cache_usage_perc{model_name=" in (text := connection.getresponse().read().decode())
         assert any(line.split()[-1] in (value, value + ".0") for line in text.splitlines()
                    if line.startswith("vllm:gpu_cache_usage_perc"))
         connection.close()

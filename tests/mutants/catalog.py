@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from support.localcluster import controller
+from support.localcluster import controller, learning_loop
 from support.reference import budscaler, stabilization
+from support.reference.learning import accuracy_tracker, patterns, seasonal, system
 
 
 def _clamp_without_max(ctx, d):
@@ -64,6 +65,48 @@ def never_ready() -> None:
         status, False, "ReconciliationFailed", "mutant: never ready", now, model)
 
 
+def no_pattern_detection() -> None:
+    patterns.PatternDetector.detect = lambda self, now, llm: self.current
+
+
+def no_data_points() -> None:
+    seasonal.SeasonalManager.update = lambda self, metric, value, ts: None
+
+
+def never_persist() -> None:
+    system.LearningSystem.should_persist = lambda self, now: False
+
+
+def forget_on_restart() -> None:
+    system.LearningSystem.load_configmap_data = lambda self, data: None
+
+
+def inverted_direction_accuracy() -> None:
+    original = accuracy_tracker.AccuracyTracker.direction_accuracy
+    accuracy_tracker.AccuracyTracker.direction_accuracy = lambda self: 1.0 - original(self)
+
+
+def mape_over_predicted() -> None:
+    accuracy_tracker.pct_error = lambda predicted, actual: abs(predicted - actual) / predicted * 100 if predicted else 0.0
+
+
+def prediction_without_confidence() -> None:
+    def trust_any_prediction(request, model, rec):
+        prediction = request.prediction
+        if prediction is None or prediction.is_schedule_hint or prediction.predicted_replicas <= 0:
+            return rec
+        return prediction.predicted_replicas
+    budscaler._prediction_step = trust_any_prediction
+
+
+def hints_ignored() -> None:
+    learning_loop.active_hint = lambda hints, now: None
+
+
+def no_prediction_status() -> None:
+    learning_loop.write_prediction_status = lambda status, prediction, model: None
+
+
 MUTANTS: dict[str, Callable[[], None]] = {
     "ignore-max-replicas": ignore_max_replicas,
     "ignore-min-replicas": ignore_min_replicas,
@@ -72,4 +115,13 @@ MUTANTS: dict[str, Callable[[], None]] = {
     "never-scale-down": never_scale_down,
     "never-write-target": never_write_target,
     "never-ready": never_ready,
+    "no-pattern-detection": no_pattern_detection,
+    "no-data-points": no_data_points,
+    "never-persist": never_persist,
+    "forget-on-restart": forget_on_restart,
+    "inverted-direction-accuracy": inverted_direction_accuracy,
+    "mape-over-predicted": mape_over_predicted,
+    "prediction-without-confidence": prediction_without_confidence,
+    "hints-ignored": hints_ignored,
+    "no-prediction-status": no_prediction_status,
 }

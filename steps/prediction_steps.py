@@ -1,0 +1,58 @@
+"""Sentences about looking ahead: schedule hints, predictions and the history they need."""
+
+from behave import given, then, when
+from hamcrest import assert_that, equal_to, has_item, has_entries, contains_string, is_not, less_than, none
+
+
+CLIMB_STEP = 10.0  # one controller tick
+
+
+@given('the scaler configured in "{config}" is applied without its schedule hints')
+def step_apply_without_hints(context, config):
+    context.world.apply(config, without=("spec", "scheduleHints"))
+    assert_that(context.world.scaler, is_not(none()), f'"{config}" holds no BudAIScaler')
+
+
+@then("the desired replicas stay at {count:d} until {hour:d}:{minute:d} cluster time")
+def step_stay_until(context, count, hour, minute):
+    world = context.world
+    world.poller.consistently(world.desired_replicas, equal_to(count), for_=world.seconds_until(hour, minute),
+                              what="the desired replicas")
+
+
+@then('the scaling history says the schedule hint "{hint}" set a floor of {floor:d}')
+def step_hint_in_history(context, hint, floor):
+    history = list(context.world.status().history)
+    assert_that(history, has_item(has_entries(reason=contains_string(f"[schedule hint '{hint}' floor: {floor}]"))),
+                "the reasons in the scaler's scaling history")
+
+
+@given("GPU cache usage stays at {usage:Percent} for {for_:Duration}")
+def step_stays(context, usage, for_):
+    _set_and_log(context, usage)
+    context.world.poller.hold(for_)
+
+
+@when("GPU cache usage climbs from {start:Percent} to {end:Percent} over {over:Duration} on every inference pod")
+def step_climb(context, start, end, over):
+    steps = max(1, int(over // CLIMB_STEP))
+    for i in range(1, steps + 1):
+        _set_and_log(context, start + (end - start) * i / steps)
+        context.world.poller.hold(CLIMB_STEP)
+
+
+def _set_and_log(context, usage):
+    world = context.world
+    world.mocks.set_on_every_pod(world.metrics_endpoint(), "/set", gpu_cache=round(usage, 3))
+    world.notes.setdefault("load log", []).append((world.target.clock.now(), usage))
+
+
+@then("the scaler predicted at least {count:d} replicas before GPU cache usage reached {level:Percent}")
+def step_predicted_before(context, count, level):
+    world = context.world
+    reached = next((t for t, usage in world.notes["load log"] if usage >= level), None)
+    assert_that(reached, is_not(none()), f"GPU cache usage never reached {level}% in this scenario")
+    predicted = next((o.time for o in world.notes["recorder"].predictions() if o.predicted >= count), None)
+    assert_that(predicted, is_not(none()), f"the scaler never predicted {count} or more replicas")
+    assert_that(predicted, less_than(reached),
+                f"when the scaler first predicted {count} replicas, against when GPU cache usage reached {level}%")
