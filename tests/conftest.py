@@ -162,3 +162,49 @@ def private_tempdir(tmp_path_factory):
     tempfile.tempdir = str(tmp_path_factory.mktemp("tempdir"))
     yield
     tempfile.tempdir = saved
+
+
+@pytest.fixture
+def serve_program():
+    """serve_program(module, **create_server_kwargs) -> an httpx client on a fresh mock at 127.0.0.1:<free port>."""
+    import threading
+
+    import httpx
+
+    started = []
+
+    def start(program, **kwargs):
+        server = program.create_server("127.0.0.1", 0, **kwargs)
+        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+        client = httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}")
+        started.append((server, client))
+        return client
+
+    yield start
+    for server, client in started:
+        client.close()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """An embedded cluster without the controller, for API tests."""
+    from support.localcluster import LocalCluster
+
+    with LocalCluster(run_controller=False) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def api_client(cluster):
+    import kubernetes
+
+    return kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig_path))
+
+
+@pytest.fixture(scope="module")
+def core(api_client):
+    import kubernetes
+
+    return kubernetes.client.CoreV1Api(api_client)

@@ -19,22 +19,6 @@ _names = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    with LocalCluster(run_controller=False) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def api_client(cluster):
-    return kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig_path))
-
-
-@pytest.fixture(scope="module")
-def core(api_client):
-    return kubernetes.client.CoreV1Api(api_client)
-
-
-@pytest.fixture(scope="module")
 def apps(api_client):
     return kubernetes.client.AppsV1Api(api_client)
 

@@ -15,26 +15,9 @@ import pytest
 from kubernetes.client import ApiException
 from kubernetes.dynamic import DynamicClient
 
-from support.localcluster import LocalCluster
 
 GROUP, VERSION, PLURAL = "scaler.bud.studio", "v1alpha1", "budaiscalers"
 _names = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    with LocalCluster(run_controller=False) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def api_client(cluster):
-    return kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig_path))
-
-
-@pytest.fixture(scope="module")
-def core(api_client):
-    return kubernetes.client.CoreV1Api(api_client)
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,7 @@
 """mock-dcgm-exporter: DCGM gauges in the form BudAIScaler's GPU step parses, /set."""
 
 import re
-import threading
 
-import httpx
 import pytest
 
 from support.manifests import load_program
@@ -13,22 +11,9 @@ LABELS = '{gpu="0",UUID="GPU-abc123",modelName="NVIDIA A100"}'
 
 
 @pytest.fixture
-def serve():
+def serve(serve_program):
     """start(env) -> an httpx client on a fresh exporter at 127.0.0.1:<free port>."""
-    started = []
-
-    def start(env=None):
-        server = program.create_server("127.0.0.1", 0, env=env or {})
-        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
-        client = httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}")
-        started.append((server, client))
-        return client
-
-    yield start
-    for server, client in started:
-        client.close()
-        server.shutdown()
-        server.server_close()
+    return lambda env=None: serve_program(program, env=env or {})
 
 
 def test_metrics_serve_the_initial_gauges(serve):

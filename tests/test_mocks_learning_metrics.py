@@ -1,9 +1,7 @@
 """learning-metrics-server: patterns, seasonal factor, simulated time on an injected clock,
 seeded noise, the vLLM fraction, manual /set and input validation."""
 
-import threading
 
-import httpx
 import pytest
 
 from support.clock import VIRTUAL_EPOCH
@@ -29,22 +27,9 @@ def clock():
 
 
 @pytest.fixture
-def serve(clock):
+def serve(serve_program, clock):
     """start(seed, env) -> an httpx client on a fresh server using `clock`."""
-    started = []
-
-    def start(seed=1, env=None):
-        server = program.create_server("127.0.0.1", 0, env=env or {}, clock=clock, seed=seed)
-        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
-        client = httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}")
-        started.append((server, client))
-        return client
-
-    yield start
-    for server, client in started:
-        client.close()
-        server.shutdown()
-        server.server_close()
+    return lambda seed=1, env=None: serve_program(program, env=env or {}, clock=clock, seed=seed)
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 """mock-vllm-metrics: underscore metric names, /json for the external source, /set."""
 
-import threading
 
-import httpx
 import pytest
 
 from support.manifests import load_program
@@ -11,22 +9,9 @@ program = load_program("metrics_server.py")
 
 
 @pytest.fixture
-def serve():
+def serve(serve_program):
     """start(env) -> an httpx client on a fresh server at 127.0.0.1:<free port>."""
-    started = []
-
-    def start(env=None):
-        server = program.create_server("127.0.0.1", 0, env=env or {})
-        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
-        client = httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}")
-        started.append((server, client))
-        return client
-
-    yield start
-    for server, client in started:
-        client.close()
-        server.shutdown()
-        server.server_close()
+    return lambda env=None: serve_program(program, env=env or {})
 
 
 def test_metrics_use_the_underscore_names_and_start_at_zero(serve):

@@ -1,8 +1,6 @@
 """The simulator's metrics sidecar: percent-scale vLLM metrics, /set, validation, env."""
 
-import threading
 
-import httpx
 import pytest
 
 from support.manifests import load_program
@@ -11,22 +9,9 @@ sidecar = load_program("vllm_sidecar.py")
 
 
 @pytest.fixture
-def serve():
+def serve(serve_program):
     """start(env) -> an httpx client on a fresh sidecar at 127.0.0.1:<free port>."""
-    started = []
-
-    def start(env=None):
-        server = sidecar.create_server("127.0.0.1", 0, env=env or {})
-        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
-        client = httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}")
-        started.append((server, client))
-        return client
-
-    yield start
-    for server, client in started:
-        client.close()
-        server.shutdown()
-        server.server_close()
+    return lambda env=None: serve_program(sidecar, env=env or {})
 
 
 def samples(text):

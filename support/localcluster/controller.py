@@ -23,7 +23,8 @@ from support.clock import rfc3339
 from support.localcluster import learning_loop, scraping
 from support.localcluster.containers import ContainerContext, register_image
 from support.localcluster.store import DELETED, ApiError, Store
-from support.reference.budscaler import Recommendation, ScaleRequest, recommend
+from support.reference import budscaler, kpa
+from support.reference.budscaler import Recommendation, ScaleRequest
 from support.reference.model import Model, model_named
 from support.reference.pods import PodCounts
 from support.reference.scaling_context import ScalingContext
@@ -35,6 +36,7 @@ RECONCILE_INTERVAL = 10.0
 HISTORY_LIMIT = 10
 SCALABLE_KINDS = ("Deployment",)
 READY_MESSAGE = "BudAIScaler is ready and operating"
+STRATEGIES = {"BudScaler": budscaler.recommend, "KPA": kpa.recommend}  # HPA is not modelled
 
 
 class ReconcileError(Exception):
@@ -148,7 +150,7 @@ class ReferenceController:
             if other["metadata"]["name"] != name and ref.get("kind") == target.kind and ref.get("name") == target.name:
                 raise ReconcileError("ConflictDetected", f"conflict: BudAIScaler {other['metadata']['name']} "
                                                          f"is already targeting {target.kind}/{target.name}")
-        if spec.scaling_strategy != "BudScaler":
+        if spec.scaling_strategy not in STRATEGIES:
             raise ReconcileError("ReconciliationFailed",
                                  f"scaling strategy {spec.scaling_strategy} is not modelled by the embedded cluster")
 
@@ -168,7 +170,7 @@ class ReferenceController:
                                current=current, ready=counts.ready, starting=counts.starting,
                                snapshots=collection.snapshots, now=now,
                                last_scale_time=_parse_time(status.get("lastScaleTime")), prediction=prediction)
-        decision = recommend(request, self._model, memory.window)
+        decision = STRATEGIES[spec.scaling_strategy](request, self._model, memory.window)
         scaled = decision.replicas != current
         if scaled:
             self._write_replicas(namespace, deployment["metadata"]["name"], decision.replicas)
