@@ -9,6 +9,7 @@ Each behave run is a fresh process, so start-up (embedded cluster, controller) c
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import subprocess
 import sys
@@ -31,7 +32,8 @@ def time_run(selection: list[str]) -> tuple[float, bool, str]:
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "behave", *selection, "-f", "progress", "--no-junit"],
                           cwd=ROOT, capture_output=True, text=True)
-    summary = next((line for line in done.stdout.splitlines() if "scenarios passed" in line), "no scenarios")
+    summary = next((line for line in done.stdout.splitlines() if re.match(r"\d+ scenarios? passed", line)),
+                   "no scenarios")
     return time.perf_counter() - started, done.returncode == 0, summary
 
 
