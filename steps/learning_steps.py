@@ -14,7 +14,7 @@ CLIMB_STEP = 10.0      # one controller tick
 @given('the traffic follows the "{mode}" pattern')
 @when('the traffic follows the "{mode}" pattern')
 def step_pattern(context, mode):
-    context.world.mocks.set_on_every_pod(context.world.metrics_endpoint(), "/set_pattern", mode=mode)
+    context.world.tell_inference_pods("/set_pattern", mode=mode)
 
 
 @given("the traffic runs for {for_:Duration}")
@@ -56,7 +56,7 @@ def step_climb(context, start, end, over, cache):
 
 
 def _set(context, **values):
-    context.world.mocks.set_on_every_pod(context.world.metrics_endpoint(), "/set", **values)
+    context.world.tell_inference_pods("/set", **values)
 
 
 # -- data points ------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def step_climb(context, start, end, over):
 
 def _set_and_log(context, usage):
     world = context.world
-    world.mocks.set_on_every_pod(world.metrics_endpoint(), "/set", gpu_cache=round(usage, 3))
+    world.tell_inference_pods("/set", gpu_cache=round(usage, 3))
     world.notes.setdefault("load log", []).append((world.target.clock.now(), usage))
 
 

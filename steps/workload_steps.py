@@ -30,7 +30,7 @@ def step_requests(context, running, waiting):
 
 
 def _set_load(context, **values):
-    took = context.world.mocks.set_on_every_pod(context.world.metrics_endpoint(), "/set", **values)
+    took = context.world.tell_inference_pods("/set", **values)
     assert_that(took, greater_than(0), f"no running inference pod took the load {values}")
 
 

@@ -87,6 +87,10 @@ class Scenario:
         self.workload = workload
         return workload
 
+    def tell_inference_pods(self, path: str, **params) -> int:
+        """Make every inference pod (now and later) take `path?params`; how many pods took it now."""
+        return self.mocks.set_on_every_pod(self.metrics_endpoint(), path, **params)
+
     def metrics_endpoint(self) -> Workload:
         if self.workload is None:
             raise LookupError("no inference workload in this scenario yet: deploy one first")

@@ -14,12 +14,11 @@ from __future__ import annotations
 import threading
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Callable
 
 import httpx
 
-from support.clock import rfc3339
+from support.clock import parse_rfc3339, rfc3339
 from support.localcluster import learning_loop, scraping
 from support.localcluster.containers import ContainerContext, register_image
 from support.localcluster.store import DELETED, ApiError, Store
@@ -169,7 +168,7 @@ class ReferenceController:
         request = ScaleRequest(spec=spec, context=ScalingContext.build(spec, spec.annotations, self._model),
                                current=current, ready=counts.ready, starting=counts.starting,
                                snapshots=collection.snapshots, now=now,
-                               last_scale_time=_parse_time(status.get("lastScaleTime")), prediction=prediction)
+                               last_scale_time=_optional_time(status.get("lastScaleTime")), prediction=prediction)
         decision = STRATEGIES[spec.scaling_strategy](request, self._model, memory.window)
         scaled = decision.replicas != current
         if scaled:
@@ -261,10 +260,8 @@ def _key(obj: dict) -> tuple[str, str]:
     return obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
 
 
-def _parse_time(text: str | None) -> float | None:
-    if not text:
-        return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+def _optional_time(text: str | None) -> float | None:
+    return parse_rfc3339(text) if text else None
 
 
 class _RunningController:
