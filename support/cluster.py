@@ -211,6 +211,11 @@ class Cluster:
     def namespace_exists(self, name: str) -> bool:
         return self.get("v1", "Namespace", None, name) is not None
 
+    def namespace_phase(self, name: str) -> str | None:
+        """'Active', 'Terminating', or None when there is no such namespace."""
+        namespace = self.get("v1", "Namespace", None, name)
+        return None if namespace is None else (namespace.get("status") or {}).get("phase", "Active")
+
     def namespaces(self, label_selector: str) -> list[dict]:
         return self.list("v1", "Namespace", None, label_selector)
 

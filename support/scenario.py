@@ -11,6 +11,8 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
+from hamcrest import is_not
+
 from support import learning_data, manifests
 from support.cluster import MANAGED_BY, SCALER_KIND, ObjectRef, ScalerStatus, is_ready
 from support.mockctl import MockDriver, Workload
@@ -19,6 +21,7 @@ from support.traffic import SharedDemand
 from support.waiting import Poller
 
 RUN_LABEL = "budaiscaler-spec/feature"
+NAMESPACE_GONE_TIMEOUT = 180.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class Scenario:
     def begin(cls, target: Target, feature: str) -> "Scenario":
         settings = target.settings
         namespace = settings.namespace or _generated_name(settings.namespace_prefix, feature)
+        if settings.namespace:  # a fixed name the previous scenario may still be deleting
+            target.poller().eventually(lambda: target.cluster.namespace_phase(namespace), is_not("Terminating"),
+                                       within=NAMESPACE_GONE_TIMEOUT, what=f"namespace {namespace} to finish terminating")
         labels = {**MANAGED_BY, RUN_LABEL: _slug(feature)[:63]}
         owns = target.cluster.create_namespace(namespace, labels)
         return cls(target, namespace, owns, MockDriver(target.cluster))

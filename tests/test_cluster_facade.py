@@ -311,6 +311,17 @@ def test_create_namespace_is_true_once_then_false_for_an_existing_one(cluster):
     assert name in managed and "default" not in managed
 
 
+def test_namespace_phase_reads_active_terminating_or_none(cluster, local):
+    name = f"facade-ns-{next(_names)}"
+    assert cluster.namespace_phase(name) is None
+    cluster.create_namespace(name, {})
+    assert cluster.namespace_phase(name) == "Active"
+    stored = local.store.get("Namespace", None, name)
+    stored["status"] = {"phase": "Terminating"}
+    local.store.update("Namespace", stored, status_only=True)
+    assert cluster.namespace_phase(name) == "Terminating"
+
+
 def test_delete_namespace_deletes_its_content_and_tolerates_a_missing_one(cluster, simulator):
     assert cluster.namespace_exists(simulator.namespace)
     cluster.delete_namespace(simulator.namespace)
