@@ -19,6 +19,14 @@ Feature: Scaling an LLM inference workload on GPU cache usage
     Then the scaler becomes Ready within 60 seconds
     And the scaler reports the reason "ScalerReady"
 
+  Scenario: A scaler whose minimum exceeds its maximum says why it is not Ready
+    Given the scaler is Ready
+    When the scaler allows between 6 and 5 replicas
+    Then the scaler becomes not Ready with reason "ValidationFailed" within 30 seconds
+    And the scaler's Ready message says "minReplicas (6) cannot be greater than maxReplicas (5)"
+    When the scaler allows between 1 and 5 replicas
+    Then the scaler becomes Ready within 30 seconds
+
   Scenario: Scale-up when GPU cache usage rises above the target
     Given the scaler is Ready
     And the desired replicas stay at 1 for 30 seconds

@@ -41,6 +41,11 @@ def step_not_ready(context, reason, within):
                                     within=within, what=f"the scaler to report not Ready ({reason})")
 
 
+@then('the scaler\'s Ready message says "{message}"')
+def step_message(context, message):
+    assert_that(_condition(context.world), has_entries(message=message), "the message of the scaler's Ready condition")
+
+
 def _condition(world) -> dict:
     condition = world.ready_condition()
     return {} if condition is None else {"status": condition.status, "reason": condition.reason,

@@ -23,12 +23,6 @@ def step_gpu_cache(context, usage):
     _set_load(context, gpu_cache=usage)
 
 
-@given("the inference pods report {running:d} running and {waiting:d} waiting requests")
-@when("the inference pods report {running:d} running and {waiting:d} waiting requests")
-def step_requests(context, running, waiting):
-    _set_load(context, requests_running=running, requests_waiting=waiting)
-
-
 def _set_load(context, **values):
     took = context.world.tell_inference_pods("/set", **values)
     assert_that(took, greater_than(0), f"no running inference pod took the load {values}")

@@ -23,6 +23,7 @@ CAUGHT_BY = {
     "never-scale-down": ("scaling", {"Scale-down when the load falls"}),
     "never-write-target": ("scaling", {"The deployment follows the desired replicas"}),
     "never-ready": ("scaling", {"The scaler becomes Ready"}),
+    "no-validation": ("scaling", {"A scaler whose minimum exceeds its maximum says why it is not Ready"}),
     "no-pattern-detection": ("learning", {"KV cache pressure is detected",
                                           "A batch spike is detected as batch ingestion"}),
     "no-data-points": ("learning", {"A data point is collected every reconcile",

@@ -65,6 +65,10 @@ def never_ready() -> None:
         status, False, "ReconciliationFailed", "mutant: never ready", now, model)
 
 
+def no_validation() -> None:
+    controller.validate = lambda spec: None
+
+
 def no_pattern_detection() -> None:
     patterns.PatternDetector.detect = lambda self, now, llm: self.current
 
@@ -115,6 +119,7 @@ MUTANTS: dict[str, Callable[[], None]] = {
     "never-scale-down": never_scale_down,
     "never-write-target": never_write_target,
     "never-ready": never_ready,
+    "no-validation": no_validation,
     "no-pattern-detection": no_pattern_detection,
     "no-data-points": no_data_points,
     "never-persist": never_persist,
