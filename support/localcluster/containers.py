@@ -160,6 +160,7 @@ class ServerContainer:
         self.server = server
         if log is not None:
             _log_requests_to(server, log)
+            _log_errors_to(server, log)
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"container-{server.server_address}", daemon=True)
         self._thread.start()
@@ -174,6 +175,19 @@ class ServerContainer:
         closer.join(timeout=2.0)
         if closer.is_alive():  # a stuck serve loop: at least stop accepting connections
             self.server.socket.close()
+
+
+def _log_errors_to(server: Any, log: Callable[[str], None]) -> None:
+    """A request that fails in the program goes to the container log, not the test's stderr.
+
+    Clients closing kept-alive connections (connection reset) are routine and not logged.
+    """
+    def handle_error(request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, (ConnectionResetError, BrokenPipeError)):
+            log(f"error serving {client_address}: {type(error).__name__}: {error}")
+
+    server.handle_error = handle_error
 
 
 def _log_requests_to(server: Any, log: Callable[[str], None]) -> None:
