@@ -3,7 +3,9 @@
 Manifests carry no namespace and no Namespace objects: every object lands in the
 namespace of the scenario that applies it. A mock program reaches a real cluster
 through a ConfigMap annotated `budaiscaler-spec/program: <file>.py` with no data;
-loading fills `data[<file>.py]` with the program's source from mocks/servers/.
+loading fills `data[<file>.py]` with the program's source from mocks/servers/, and one
+more key per sibling module of mocks/servers/ it imports (mockhttp.py), so that
+`python /app/<file>.py` finds them next to it.
 `${NAMESPACE}` in any string value becomes the target namespace.
 
     python -m support.manifests render basic-test --namespace my-ns | kubectl apply -f -
@@ -32,6 +34,7 @@ PROGRAM_ANNOTATION = "budaiscaler-spec/program"
 NAMESPACE_PLACEHOLDER = "${NAMESPACE}"
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _PROGRAM_FILE = re.compile(r"[A-Za-z0-9_]+\.py")
+_IMPORTED = re.compile(r"^(?:import|from)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
 
 
 class ManifestError(ValueError):
@@ -81,32 +84,67 @@ def program_source(program_file: str) -> str:
         raise ManifestError(f"program must be a file name like vllm_sidecar.py, got {program_file!r}")
     path = PROGRAMS_DIR / program_file
     if not path.is_file():
-        names = ", ".join(p.name for p in sorted(PROGRAMS_DIR.glob("*.py")) if p.name != "__init__.py")
+        names = ", ".join(p.name for p in sorted(PROGRAMS_DIR.glob("*.py"))
+                          if "def create_server(" in p.read_text(encoding="utf-8"))
         raise ManifestError(f"no mock program {program_file!r} in mocks/servers/; available: {names}")
     return path.read_text(encoding="utf-8")
 
 
+def program_helpers(program_file: str) -> dict[str, str]:
+    """{file: source} of the sibling modules of mocks/servers/ a program imports, directly or
+    through another sibling: the lines `import X` / `from X import` naming an existing X.py there."""
+    helpers: dict[str, str] = {}
+    pending = [program_source(program_file)]
+    while pending:
+        for name in _IMPORTED.findall(pending.pop()):
+            file = f"{name}.py"
+            if file != program_file and file not in helpers and (PROGRAMS_DIR / file).is_file():
+                helpers[file] = (PROGRAMS_DIR / file).read_text(encoding="utf-8")
+                pending.append(helpers[file])
+    return dict(sorted(helpers.items()))
+
+
+def program_files(program_file: str) -> dict[str, str]:
+    """{file: source} of a program and the sibling modules it imports: a program ConfigMap's data."""
+    return {program_file: program_source(program_file), **program_helpers(program_file)}
+
+
 def program_configmap(program_file: str, *, name: str | None = None) -> dict:
-    """A ConfigMap carrying a mock program, as a pod mounts it at /app.
+    """A ConfigMap carrying a mock program and the sibling modules it imports, as a pod mounts it at /app.
 
     The default name is the program's stem with '-' for '_' plus "-program".
     """
     name = name or program_file.removesuffix(".py").replace("_", "-") + "-program"
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": name, "annotations": {PROGRAM_ANNOTATION: program_file}},
-            "data": {program_file: program_source(program_file)}}
+            "data": program_files(program_file)}
 
 
 def load_program(program_file: str) -> ModuleType:
-    """Import a mock program from mocks/servers/ (mocks/ is not an installed package)."""
-    program_source(program_file)  # validates the name and that the file exists
+    """Import a mock program from mocks/servers/ (mocks/ is not an installed package).
+
+    mocks/servers/ is on sys.path only while the program loads, so its `import mockhttp`
+    resolves as it does next to the program in a pod; the sibling modules are then taken
+    out of sys.modules again (the program keeps its references), so that no generic
+    top-level name like `mockhttp` stays importable in this process by accident.
+    """
+    helpers = [file.removesuffix(".py") for file in program_helpers(program_file)]  # validates the name
     module_name = "budspec_mock_" + program_file.removesuffix(".py")
     if module_name in sys.modules:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, PROGRAMS_DIR / program_file)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(PROGRAMS_DIR))
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    finally:
+        sys.path.remove(str(PROGRAMS_DIR))
+        for helper in helpers:
+            sys.modules.pop(helper, None)
     return module
 
 
@@ -156,10 +194,10 @@ def _fill_program(path: Path, number: int, obj: dict) -> None:
     if obj["kind"] != "ConfigMap" or program is None:
         return
     try:
-        source = program_source(program)
+        files = program_files(program)
     except ManifestError as exc:
         raise ManifestError(f"{path}, document {number} (ConfigMap {obj['metadata']['name']}): {exc}") from None
-    obj["data"] = {**(obj.get("data") or {}), program: source}
+    obj["data"] = {**(obj.get("data") or {}), **files}
 
 
 class _Dumper(yaml.SafeDumper):

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import sys
 import threading
 from types import SimpleNamespace
 
 import pytest
 
+from support import manifests
 from support.clock import VirtualClock
 from support.localcluster.store import ApiError, Store
 from support.localcluster.workloads import Workloads
@@ -420,3 +422,77 @@ def test_events_from_many_threads_while_the_clock_advances_settle_consistently(c
         ips |= {p["status"]["podIP"] for p in found}
     assert len(ips) == 8
     assert not [r for r in caplog.records if r.levelname == "ERROR"], "a reconcile failed"
+
+
+# -- a program imports the other .py files of its mount, as `python /app/server.py` would --
+
+HELPER_PROGRAM = '''
+import http.server
+import budspec_test_greet
+from budspec_test_greet import greeting
+
+def create_server(host, port, env=None, clock=None):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            import budspec_test_greet as lazily  # an import in a request thread finds the same module
+            data = json.dumps({"greeting": greeting(), "same": lazily is budspec_test_greet}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return http.server.ThreadingHTTPServer((host, port), Handler)
+
+import json
+'''
+
+
+def helper(word: str) -> str:
+    return f"import json\n\ndef greeting():\n    return {word!r}\n"
+
+
+def test_a_program_imports_a_helper_module_from_its_configmap(cluster):
+    for name, word in (("one", "hi"), ("two", "yo")):
+        data = {"server.py": HELPER_PROGRAM, "budspec_test_greet.py": helper(word)}
+        cluster.store.create("ConfigMap", configmap(name, data))
+        cluster.store.create("Deployment", deployment(name, replicas=1, configmap_name=name))
+    cluster.clock.advance(1.0)
+    for name, word in (("one", "hi"), ("two", "yo")):  # each pod has the helper of its own ConfigMap
+        [pod] = pods(cluster, name)
+        assert pod["status"]["phase"] == "Running", waiting(pod)
+        status, body = http_get(pod["status"]["podIP"], 8080)
+        assert (status, json.loads(body)) == (200, {"greeting": word, "same": True})
+    assert "budspec_test_greet" not in sys.modules  # the helper lives in the pod, not in the cluster's process
+
+
+def test_a_program_whose_configmap_lacks_its_helper_module_cannot_start(cluster):
+    cluster.store.create("ConfigMap", configmap(data={"server.py": HELPER_PROGRAM}))
+    cluster.store.create("Deployment", deployment(replicas=1))
+    cluster.clock.advance(1.0)
+    pod = pods(cluster)[0]
+    assert pod["status"]["phase"] == "Pending" and not is_ready(pod)
+    assert waiting(pod) == {"reason": "RunContainerError",
+                            "message": "ModuleNotFoundError: No module named 'budspec_test_greet'"}
+
+
+def test_a_helper_in_another_directory_of_the_mount_is_not_importable(cluster):
+    cluster.store.create("ConfigMap", configmap(data={"server.py": HELPER_PROGRAM,
+                                                      "budspec_test_greet.py": helper("hi")}))
+    app = container(volumeMounts=[{"name": "program", "mountPath": "/app/server.py", "subPath": "server.py"},
+                                  {"name": "program", "mountPath": "/lib"}])  # the helper is in /lib only
+    cluster.store.create("Deployment", deployment(replicas=1, containers=[app]))
+    cluster.clock.advance(1.0)
+    assert waiting(pods(cluster)[0])["message"] == "ModuleNotFoundError: No module named 'budspec_test_greet'"
+
+
+def test_a_mock_program_configmap_as_the_suite_builds_it_runs_with_its_mockhttp(cluster):
+    cluster.store.create("ConfigMap", {**manifests.program_configmap("vllm_sidecar.py", name="program"),
+                                       "metadata": {"name": "program", "namespace": NS}})
+    app = container(command=["python", "/app/vllm_sidecar.py"], port=9000)
+    cluster.store.create("Deployment", deployment(replicas=1, containers=[app]))
+    cluster.clock.advance(1.0)
+    [pod] = pods(cluster)
+    assert pod["status"]["phase"] == "Running", waiting(pod)
+    status, body = http_get(pod["status"]["podIP"], 9000, "/set?gpu_cache=abc")
+    assert status == 400 and "gpu_cache must be a number from 0 to 100" in body  # mockhttp's BadRequest -> 400
+    assert "mockhttp" not in sys.modules

@@ -172,7 +172,7 @@ def test_the_suites_simulator_manifest_runs_both_containers(cluster):
     for doc in yaml.safe_load_all((root / "simulator.yaml").read_text()):
         doc["metadata"]["namespace"] = NS
         if doc["kind"] == "ConfigMap":
-            doc["data"] = {"vllm_sidecar.py": (root / "servers" / "vllm_sidecar.py").read_text()}
+            doc["data"] = {name: (root / "servers" / name).read_text() for name in ("vllm_sidecar.py", "mockhttp.py")}
         cluster.store.create(doc["kind"], doc)
     cluster.clock.advance(4.0)
     assert cluster.store.get("Deployment", NS, "llm-inference-sim")["status"].get("readyReplicas") == 1

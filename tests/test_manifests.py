@@ -1,8 +1,11 @@
 """Loading configs/ and mocks/: namespace placement, program ConfigMaps, ${NAMESPACE},
 the wiring of scalers to the pods that serve their metric, errors, and the render CLI."""
 
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -85,6 +88,7 @@ def test_program_containers_mount_a_configmap_filled_with_their_program(path):
             [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == "/app"]
             data = configmaps[volumes[mount["name"]]["configMap"]["name"]]["data"]
             assert data[program] == (manifests.PROGRAMS_DIR / program).read_text()
+            assert data["mockhttp.py"] == (manifests.PROGRAMS_DIR / "mockhttp.py").read_text()
             probe = container["readinessProbe"]
             assert (probe["httpGet"]["path"], probe["initialDelaySeconds"], probe["periodSeconds"]) == (
                 "/ready", 2, 5)
@@ -170,6 +174,8 @@ def test_program_configmap_carries_the_program():
     assert configmap["metadata"] == {"name": "learning-metrics-program",
                                      "annotations": {"budaiscaler-spec/program": "learning_metrics.py"}}
     assert "def create_server" in configmap["data"]["learning_metrics.py"]
+    assert list(configmap["data"]) == ["learning_metrics.py", "mockhttp.py"]  # the program, then what it imports
+    assert configmap["data"]["mockhttp.py"] == (manifests.PROGRAMS_DIR / "mockhttp.py").read_text()
     assert program_configmap("dcgm_server.py", name="x")["metadata"]["name"] == "x"
     with pytest.raises(ManifestError, match="no mock program"):
         program_configmap("missing.py")
@@ -183,6 +189,7 @@ def test_render_cli_prints_yaml_for_kubectl():
     assert [o["kind"] for o in objects] == ["ConfigMap", "Deployment", "Service"]
     assert all(o["metadata"]["namespace"] == "demo" for o in objects)
     assert objects[0]["data"]["vllm_sidecar.py"] == (manifests.PROGRAMS_DIR / "vllm_sidecar.py").read_text()
+    assert objects[0]["data"]["mockhttp.py"] == (manifests.PROGRAMS_DIR / "mockhttp.py").read_text()
 
 
 def test_render_cli_reports_errors_on_stderr(capsys):
@@ -190,3 +197,67 @@ def test_render_cli_reports_errors_on_stderr(capsys):
     assert "error: no manifest named 'nothing-here'" in capsys.readouterr().err
     assert manifests.main(["list"]) == 0
     assert "basic-test" in capsys.readouterr().out
+
+
+def test_a_program_carries_the_sibling_modules_it_imports_directly_or_through_another(tmp_path, monkeypatch):
+    (tmp_path / "prog.py").write_text("import json\nfrom helper_a import VALUE\n"
+                                      "def create_server(host, port, env=None, clock=None):\n    return VALUE\n")
+    (tmp_path / "helper_a.py").write_text("import os\nimport helper_b\nVALUE = helper_b.VALUE + 1\n")
+    (tmp_path / "helper_b.py").write_text("VALUE = 41  # import helper_c in a comment is no import\n")
+    (tmp_path / "unused.py").write_text("def create_server(host, port): ...\n")
+    monkeypatch.setattr(manifests, "PROGRAMS_DIR", tmp_path)
+    assert manifests.program_helpers("prog.py") == {"helper_a.py": (tmp_path / "helper_a.py").read_text(),
+                                                    "helper_b.py": (tmp_path / "helper_b.py").read_text()}
+    assert list(program_configmap("prog.py")["data"]) == ["prog.py", "helper_a.py", "helper_b.py"]
+    # load_program resolves them from the program's directory, and leaves no generic top-level name behind.
+    try:
+        assert manifests.load_program("prog.py").create_server("h", 0) == 42
+        assert "helper_a" not in sys.modules and "helper_b" not in sys.modules
+        assert str(tmp_path) not in sys.path
+    finally:
+        sys.modules.pop("budspec_mock_prog", None)
+
+
+# -- the programs run as processes, as a pod and by hand ---------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_when_up(port: int, path: str, process: subprocess.Popen, timeout: float = 10.0) -> str:
+    """GET http://127.0.0.1:<port><path> once the process serves it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1) as response:
+                return response.read().decode()
+        except OSError:
+            if process.poll() is not None:
+                raise AssertionError(f"the program exited with {process.returncode}: "
+                                     f"{process.communicate()[1]}") from None
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize("program", ["vllm_sidecar.py", "metrics_server.py", "dcgm_server.py",
+                                     "learning_metrics.py"])
+def test_a_program_runs_as_a_pod_runs_it_from_the_files_of_its_configmap(tmp_path, program):
+    """`python /app/<program>` with /app holding exactly the ConfigMap's keys, outside the repository."""
+    app = tmp_path / "app"
+    app.mkdir()
+    for name, content in program_configmap(program)["data"].items():
+        (app / name).write_text(content)
+    port = free_port()
+    # -E -s: no PYTHONPATH, no user site; not -I, which would also drop the script's directory from sys.path.
+    process = subprocess.Popen([sys.executable, "-E", "-s", str(app / program)], cwd=tmp_path,
+                               env={"PORT": str(port), "PATH": "/usr/bin:/bin"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert get_when_up(port, "/ready", process) == "OK"
+        assert "# TYPE" in get_when_up(port, "/metrics", process)
+    finally:
+        process.terminate()
+        process.communicate(timeout=5)

@@ -1,9 +1,15 @@
 """The simulator's metrics sidecar: percent-scale vLLM metrics, /set, validation, env."""
 
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 
-from support.manifests import load_program
+from support.manifests import PROGRAMS_DIR, load_program
 
 sidecar = load_program("vllm_sidecar.py")
 
@@ -87,3 +93,38 @@ def test_unknown_paths_are_404_and_health_is_ok(serve):
     for path in ("/health", "/ready"):
         response = client.get(path)
         assert (response.status_code, response.text) == (200, "OK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("how", ["env PORT", "--port"])
+def test_it_runs_by_hand_from_any_directory_and_stops_on_ctrl_c(tmp_path, how):
+    """`PORT=9100 python mocks/servers/vllm_sidecar.py`: mockhttp.py is found next to the script."""
+    port = free_port()
+    args = ["--port", str(port)] if how == "--port" else []
+    env = {"PATH": "/usr/bin:/bin", "PORT": str(port) if how == "env PORT" else "1"}
+    process = subprocess.Popen([sys.executable, "-E", "-s", str(PROGRAMS_DIR / "vllm_sidecar.py"), *args],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as response:
+                    assert 'vllm:gpu_cache_usage_perc{model_name="test-model"} 85.0' in response.read().decode()
+                break
+            except OSError:
+                assert process.poll() is None, process.communicate()[1]
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert out == f"vllm_sidecar serving on 0.0.0.0:{port}\n"

@@ -12,21 +12,24 @@ BudAIScaler's GPU step reads http://mock-dcgm-exporter.<namespace>.svc.cluster.l
     GET /health, /ready   200 "OK"
 
 Values are printed without exponent or sign: the controller only accepts [0-9.]+.
-Standard library only. Initial values from env INITIAL_GPU_UTIL (50),
-INITIAL_FB_USED (20000), FB_TOTAL (40000); the port from env PORT or --port (default 9400).
+Standard library and the sibling mockhttp.py only. Initial values from env
+INITIAL_GPU_UTIL (50), INITIAL_FB_USED (20000), FB_TOTAL (40000); the port from env PORT
+or --port (default 9400).
 """
 
 from __future__ import annotations
 
-import argparse
+import functools
 import json
 import math
 import os
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Callable, Mapping
-from urllib.parse import parse_qs, urlsplit
+
+import mockhttp
+from mockhttp import JSON, PROMETHEUS, TEXT, BadRequest, ok, parse_query, server_for
 
 DEFAULT_PORT = 9400
 LABELS = 'gpu="0",UUID="GPU-abc123",modelName="NVIDIA A100"'
@@ -36,10 +39,6 @@ METRICS = (
     ("DCGM_FI_DEV_FB_USED", "fb_used", "Framebuffer memory used (in MiB)."),
     ("DCGM_FI_DEV_FB_TOTAL", "fb_total", "Framebuffer memory total (in MiB)."),
 )
-
-
-class BadRequest(ValueError):
-    """A parameter is missing or out of range; the message becomes the 400 body."""
 
 
 def parse_number(name: str, text: str, high: float) -> float:
@@ -57,17 +56,6 @@ def plain(value: float) -> str:
     """A number as digits and at most one dot: 50, 20000, 12.5."""
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def parse_query(query: str, allowed: tuple[str, ...]) -> dict[str, str]:
-    """One value per parameter, only `allowed` names."""
-    params = parse_qs(query, keep_blank_values=True)
-    for name, values in params.items():
-        if name not in allowed:
-            raise BadRequest(f"unknown parameter {name!r}; allowed: {', '.join(allowed)}")
-        if len(values) > 1:
-            raise BadRequest(f"parameter {name!r} given more than once")
-    return {name: values[0] for name, values in params.items()}
 
 
 class Dcgm:
@@ -111,44 +99,9 @@ class Dcgm:
             return 200, JSON, json.dumps(self._values)
 
 
-TEXT = "text/plain; charset=utf-8"
-JSON = "application/json"
-PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
-
-
-def ok() -> tuple[int, str, str]:
-    return 200, TEXT, "OK"
-
-
-def handler_for(app) -> type[BaseHTTPRequestHandler]:
-    """A request handler serving `app.handle(path, query)`, quietly."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-            url = urlsplit(self.path)
-            try:
-                status, content_type, body = app.handle(url.path, url.query)
-            except BadRequest as exc:
-                status, content_type, body = 400, TEXT, f"{exc}\n"
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args) -> None:  # noqa: A002
-            pass
-
-    return Handler
-
-
 def from_env(env: Mapping[str, str], name: str, default: str, high: float) -> float:
     """Parse an initial value; a malformed one is a ValueError naming the variable."""
-    try:
-        return parse_number(name, env.get(name, default), high)
-    except BadRequest as exc:
-        raise ValueError(f"environment variable {exc}") from None
+    return mockhttp.from_env(env, name, default, functools.partial(parse_number, high=high))
 
 
 def create_server(host: str, port: int, env: Mapping[str, str] | None = None,
@@ -159,23 +112,11 @@ def create_server(host: str, port: int, env: Mapping[str, str] | None = None,
     fb_total = from_env(env, "FB_TOTAL", "40000", math.inf)
     app = Dcgm(from_env(env, "INITIAL_GPU_UTIL", "50", 100.0),
                from_env(env, "INITIAL_FB_USED", "20000", fb_total), fb_total)
-    server = ThreadingHTTPServer((host, port), handler_for(app))
-    server.daemon_threads = True
-    return server
+    return server_for(app, host, port)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
-    args = parser.parse_args(argv)
-    server = create_server("0.0.0.0", args.port)
-    print(f"dcgm_server serving on 0.0.0.0:{args.port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    mockhttp.main("dcgm_server", __doc__, DEFAULT_PORT, create_server, argv)
 
 
 if __name__ == "__main__":

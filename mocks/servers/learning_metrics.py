@@ -28,12 +28,12 @@ so the patterns and simulated time set here reach the controller.
 Time comes from the injected clock: simulated time = clock + an offset (0 until /set_time),
 read in UTC. Noise comes from random.Random(seed), seed from the argument, else env SEED,
 else 0, so the same requests at the same clock readings give the same values.
-Standard library only; the port from env PORT or --port (default 8000).
+Standard library and the sibling mockhttp.py only; the port from env PORT or --port
+(default 8000).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -41,9 +41,11 @@ import random
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Callable, Mapping
-from urllib.parse import parse_qs, urlsplit
+
+import mockhttp
+from mockhttp import JSON, PROMETHEUS, TEXT, BadRequest, ok, parse_count, parse_query, server_for
 
 DEFAULT_PORT = 8000
 MODES = ("normal", "kv_pressure", "batch_spike", "traffic_drain")
@@ -67,10 +69,6 @@ METRICS = (  # name, labels, value key, help
     ("gpu_memory_utilization", GPU, "gpu_memory", "GPU memory utilization in percent."),
     ("gpu_compute_utilization", GPU, "gpu_compute", "GPU compute utilization in percent."),
 )
-
-
-class BadRequest(ValueError):
-    """A parameter is missing or out of range; the message becomes the 400 body."""
 
 
 def seasonal_factor(hour: int) -> float:
@@ -132,17 +130,6 @@ def simulated_hour_day(t: float) -> tuple[int, int]:
     return int(t % DAY // 3600), (int(t // DAY) + EPOCH_WEEKDAY) % 7
 
 
-def parse_query(query: str, allowed: tuple[str, ...]) -> dict[str, str]:
-    """One value per parameter, only `allowed` names."""
-    params = parse_qs(query, keep_blank_values=True)
-    for name, values in params.items():
-        if name not in allowed:
-            raise BadRequest(f"unknown parameter {name!r}; allowed: {', '.join(allowed)}")
-        if len(values) > 1:
-            raise BadRequest(f"parameter {name!r} given more than once")
-    return {name: values[0] for name, values in params.items()}
-
-
 def parse_number(name: str, text: str, low: float, high: float, allowed: str) -> float:
     try:
         value = float(text)
@@ -161,10 +148,6 @@ def parse_int(name: str, text: str, low: int, high: float, allowed: str) -> int:
 
 def parse_percent(name: str, text: str) -> float:
     return parse_number(name, text, 0, 100, "a number from 0 to 100 (percent)")
-
-
-def parse_count(name: str, text: str) -> int:
-    return parse_int(name, text, 0, math.inf, "an integer >= 0")
 
 
 SET_PARSERS = {"gpu_cache": parse_percent, "requests_running": parse_count,
@@ -274,38 +257,6 @@ class LearningMetrics:
                              self._rng.uniform))
 
 
-TEXT = "text/plain; charset=utf-8"
-JSON = "application/json"
-PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
-
-
-def ok() -> tuple[int, str, str]:
-    return 200, TEXT, "OK"
-
-
-def handler_for(app) -> type[BaseHTTPRequestHandler]:
-    """A request handler serving `app.handle(path, query)`, quietly."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-            url = urlsplit(self.path)
-            try:
-                status, content_type, body = app.handle(url.path, url.query)
-            except BadRequest as exc:
-                status, content_type, body = 400, TEXT, f"{exc}\n"
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args) -> None:  # noqa: A002
-            pass
-
-    return Handler
-
-
 def seed_from(env: Mapping[str, str], seed: int | None) -> int:
     if seed is not None:
         return seed
@@ -321,23 +272,11 @@ def create_server(host: str, port: int, env: Mapping[str, str] | None = None,
     """A server bound to (host, port), not yet serving."""
     env = os.environ if env is None else env
     app = LearningMetrics(clock, random.Random(seed_from(env, seed)))
-    server = ThreadingHTTPServer((host, port), handler_for(app))
-    server.daemon_threads = True
-    return server
+    return server_for(app, host, port)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
-    args = parser.parse_args(argv)
-    server = create_server("0.0.0.0", args.port)
-    print(f"learning_metrics serving on 0.0.0.0:{args.port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    mockhttp.main("learning_metrics", __doc__, DEFAULT_PORT, create_server, argv)
 
 
 if __name__ == "__main__":

@@ -11,24 +11,25 @@ sidecar served it, so `basic-test` targets "70".
     GET /status    the values as JSON
     GET /health, /ready   200 "OK"
 
-Standard library only: it runs as `python vllm_sidecar.py` in a python:3.11-slim
-pod from a ConfigMap, and the local cluster imports it and calls create_server.
+Standard library and the sibling mockhttp.py only: it runs as `python vllm_sidecar.py`
+in a python:3.11-slim pod from a ConfigMap, and the local cluster imports it and calls
+create_server.
 Initial values from env INITIAL_GPU_CACHE (85), INITIAL_RUNNING (5),
 INITIAL_WAITING (10); the port from env PORT or --port (default 9000).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import os
-import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Callable, Mapping
-from urllib.parse import parse_qs, urlsplit
+
+import mockhttp
+from mockhttp import (JSON, PROMETHEUS, TEXT, BadRequest, from_env, ok, parse_count, parse_percent,
+                      parse_query, server_for)
 
 DEFAULT_PORT = 9000
 MODEL_NAME = "test-model"
@@ -38,37 +39,6 @@ METRICS = (
     ("vllm:num_requests_running", "requests_running", "Requests currently running."),
     ("vllm:num_requests_waiting", "requests_waiting", "Requests waiting in the queue."),
 )
-
-
-class BadRequest(ValueError):
-    """A parameter is missing or out of range; the message becomes the 400 body."""
-
-
-def parse_percent(name: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and 0 <= value <= 100):
-        raise BadRequest(f"{name} must be a number from 0 to 100, got {text!r}")
-    return value
-
-
-def parse_count(name: str, text: str) -> int:
-    if not re.fullmatch(r"[0-9]+", text):
-        raise BadRequest(f"{name} must be an integer >= 0, got {text!r}")
-    return int(text)
-
-
-def parse_query(query: str, allowed: tuple[str, ...]) -> dict[str, str]:
-    """One value per parameter, only `allowed` names."""
-    params = parse_qs(query, keep_blank_values=True)
-    for name, values in params.items():
-        if name not in allowed:
-            raise BadRequest(f"unknown parameter {name!r}; allowed: {', '.join(allowed)}")
-        if len(values) > 1:
-            raise BadRequest(f"parameter {name!r} given more than once")
-    return {name: values[0] for name, values in params.items()}
 
 
 PARSERS = {"gpu_cache": parse_percent, "requests_running": parse_count,
@@ -116,46 +86,6 @@ class Sidecar:
             return 200, JSON, json.dumps(self._values)
 
 
-TEXT = "text/plain; charset=utf-8"
-JSON = "application/json"
-PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
-
-
-def ok() -> tuple[int, str, str]:
-    return 200, TEXT, "OK"
-
-
-def handler_for(app) -> type[BaseHTTPRequestHandler]:
-    """A request handler serving `app.handle(path, query)`, quietly."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-            url = urlsplit(self.path)
-            try:
-                status, content_type, body = app.handle(url.path, url.query)
-            except BadRequest as exc:
-                status, content_type, body = 400, TEXT, f"{exc}\n"
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args) -> None:  # noqa: A002
-            pass
-
-    return Handler
-
-
-def from_env(env: Mapping[str, str], name: str, default: str, parse):
-    """Parse an initial value; a malformed one is a ValueError naming the variable."""
-    try:
-        return parse(name, env.get(name, default))
-    except BadRequest as exc:
-        raise ValueError(f"environment variable {exc}") from None
-
-
 def create_server(host: str, port: int, env: Mapping[str, str] | None = None,
                   clock: Callable[[], float] = time.time, seed: int | None = None
                   ) -> ThreadingHTTPServer:
@@ -164,23 +94,11 @@ def create_server(host: str, port: int, env: Mapping[str, str] | None = None,
     app = Sidecar(from_env(env, "INITIAL_GPU_CACHE", "85", parse_percent),
                   from_env(env, "INITIAL_RUNNING", "5", parse_count),
                   from_env(env, "INITIAL_WAITING", "10", parse_count))
-    server = ThreadingHTTPServer((host, port), handler_for(app))
-    server.daemon_threads = True
-    return server
+    return server_for(app, host, port)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
-    args = parser.parse_args(argv)
-    server = create_server("0.0.0.0", args.port)
-    print(f"vllm_sidecar serving on 0.0.0.0:{args.port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    mockhttp.main("vllm_sidecar", __doc__, DEFAULT_PORT, create_server, argv)
 
 
 if __name__ == "__main__":

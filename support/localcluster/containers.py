@@ -3,7 +3,9 @@
 A container is one of:
 - a `python:*` image whose command/args name a `.py` program mounted from a
   ConfigMap: the program is exec'd into a fresh module and its
-  `create_server(ip, port, env=, clock=)` is served on a daemon thread;
+  `create_server(ip, port, env=, clock=)` is served on a daemon thread. As
+  `python /app/prog.py` would, it imports the other .py files of its directory
+  (`import mockhttp` finds /app/mockhttp.py);
 - an emulated image (see images.py): the runner registered for the longest
   matching image prefix gets a `ContainerContext`;
 - anything else cannot run: `ContainerError` says why, and the kubelet
@@ -17,9 +19,11 @@ kubelet would before starting it.
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import inspect
 import re
+import sys
 import threading
 import types
 from dataclasses import dataclass
@@ -116,6 +120,7 @@ def run_python_program(ctx: ContainerContext) -> RunningContainer:
     path = program_path(ctx)
     module = types.ModuleType(f"pod_{ctx.pod['metadata']['name']}_{ctx.container['name']}".replace("-", "_"))
     module.__file__ = path
+    module.__builtins__ = sibling_builtins(path, ctx.files)
     exec(compile(ctx.files[path], path, "exec"), module.__dict__)
     if not callable(getattr(module, "create_server", None)):
         raise ContainerError(RUN_ERROR, f"{path} defines no create_server(host, port, env=, clock=)")
@@ -126,6 +131,43 @@ def run_python_program(ctx: ContainerContext) -> RunningContainer:
     server = module.create_server(ctx.ip, port, **options)
     ctx.log(f"serving {path} on {ctx.ip}:{port}")
     return ServerContainer(server, ctx.log)
+
+
+def sibling_builtins(program: str, files: dict[str, str]) -> dict[str, Any]:
+    """Builtins for a program whose `import X` first looks for X.py next to it in `files`.
+
+    `python /app/prog.py` puts /app first on sys.path; in-process, the program and its
+    siblings instead get an `__import__` that builds each sibling module from the mounted
+    source on first import, once per container. The sibling modules live in this container
+    only, never in sys.modules: two pods mounting different mockhttp.py each get their own,
+    a sibling never shadows a module of the cluster's process, and a program whose
+    ConfigMap lacks a helper fails to import it as it would in a real pod (the helper is
+    not on this process's sys.path). Any other import is the ordinary one.
+    """
+    directory = program.rsplit("/", 1)[0]
+    siblings = {file[len(directory) + 1:-3]: file for file in files
+                if file.rsplit("/", 1)[0] == directory and file.endswith(".py") and file != program}
+    modules: dict[str, types.ModuleType] = {}
+    lock = threading.RLock()  # lazy imports may come from request threads; RLock: siblings import siblings
+    scope = dict(vars(builtins))
+
+    def pod_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002 - __import__'s signature
+        if level != 0 or name not in siblings:
+            return builtins.__import__(name, globals, locals, fromlist, level)
+        with lock:
+            if name not in modules:
+                module = types.ModuleType(name)
+                module.__file__, module.__builtins__ = siblings[name], scope
+                modules[name] = module  # registered before it runs, as sys.modules does (import cycles)
+                try:
+                    exec(compile(files[siblings[name]], siblings[name], "exec"), module.__dict__)
+                except BaseException:
+                    del modules[name]
+                    raise
+            return modules[name]
+
+    scope["__import__"] = pod_import
+    return scope
 
 
 def program_seed(ctx: ContainerContext) -> int:

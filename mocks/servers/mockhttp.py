@@ -1,0 +1,113 @@
+"""HTTP plumbing shared by the mock programs in this directory.
+
+Every program here is an `app` with `handle(path, query) -> (status, content type, body)`
+for a GET; this module serves it: a `BadRequest` from the app becomes HTTP 400 with its
+message, nothing is logged per request, and `main` serves on 0.0.0.0 until Ctrl-C.
+
+Standard library only. The programs import it as a sibling (`import mockhttp`), so it
+travels with them: their program ConfigMap carries it next to the program (a pod runs
+`python /app/<program>.py`, and Python puts /app on sys.path), the embedded cluster
+imports it from the same mount, and `python mocks/servers/<program>.py` finds it here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable, Mapping
+from urllib.parse import parse_qs, urlsplit
+
+TEXT = "text/plain; charset=utf-8"
+JSON = "application/json"
+PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
+
+class BadRequest(ValueError):
+    """A parameter is missing or out of range; the message becomes the 400 body."""
+
+
+def ok() -> tuple[int, str, str]:
+    return 200, TEXT, "OK"
+
+
+def parse_query(query: str, allowed: tuple[str, ...]) -> dict[str, str]:
+    """One value per parameter, only `allowed` names."""
+    params = parse_qs(query, keep_blank_values=True)
+    for name, values in params.items():
+        if name not in allowed:
+            raise BadRequest(f"unknown parameter {name!r}; allowed: {', '.join(allowed)}")
+        if len(values) > 1:
+            raise BadRequest(f"parameter {name!r} given more than once")
+    return {name: values[0] for name, values in params.items()}
+
+
+def parse_percent(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 <= value <= 100):
+        raise BadRequest(f"{name} must be a number from 0 to 100, got {text!r}")
+    return value
+
+
+def parse_count(name: str, text: str) -> int:
+    if not re.fullmatch(r"[0-9]+", text):
+        raise BadRequest(f"{name} must be an integer >= 0, got {text!r}")
+    return int(text)
+
+
+def from_env(env: Mapping[str, str], name: str, default: str, parse: Callable[[str, str], object]):
+    """Parse an initial value; a malformed one is a ValueError naming the variable."""
+    try:
+        return parse(name, env.get(name, default))
+    except BadRequest as exc:
+        raise ValueError(f"environment variable {exc}") from None
+
+
+def handler_for(app) -> type[BaseHTTPRequestHandler]:
+    """A request handler serving `app.handle(path, query)`, quietly."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+            url = urlsplit(self.path)
+            try:
+                status, content_type, body = app.handle(url.path, url.query)
+            except BadRequest as exc:
+                status, content_type, body = 400, TEXT, f"{exc}\n"
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args) -> None:  # noqa: A002
+            pass
+
+    return Handler
+
+
+def server_for(app, host: str, port: int) -> ThreadingHTTPServer:
+    """A server of `app` bound to (host, port), not yet serving; request threads are daemons."""
+    server = ThreadingHTTPServer((host, port), handler_for(app))
+    server.daemon_threads = True
+    return server
+
+
+def main(name: str, doc: str, default_port: int,
+         create_server: Callable[..., ThreadingHTTPServer], argv: list[str] | None = None) -> None:
+    """A program's main: the port from --port, else env PORT, else `default_port`; serve until Ctrl-C."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", default_port)))
+    args = parser.parse_args(argv)
+    server = create_server("0.0.0.0", args.port)
+    print(f"{name} serving on 0.0.0.0:{args.port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
