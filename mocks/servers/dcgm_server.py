@@ -20,16 +20,14 @@ or --port (default 9400).
 from __future__ import annotations
 
 import functools
-import json
 import math
 import os
-import threading
 import time
 from http.server import ThreadingHTTPServer
 from typing import Callable, Mapping
 
 import mockhttp
-from mockhttp import JSON, PROMETHEUS, TEXT, BadRequest, ok, parse_query, server_for
+from mockhttp import BadRequest, SettableGauges, server_for
 
 DEFAULT_PORT = 9400
 LABELS = 'gpu="0",UUID="GPU-abc123",modelName="NVIDIA A100"'
@@ -58,45 +56,20 @@ def plain(value: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-class Dcgm:
-    """GPU utilization and framebuffer memory of GPU 0, and the HTTP routes; thread-safe."""
+class Dcgm(SettableGauges):
+    """GPU utilization and framebuffer memory of GPU 0, and the HTTP routes."""
+
+    gauges, labels, settable = METRICS, LABELS, SET_PARAMETERS
 
     def __init__(self, gpu_util: float, fb_used: float, fb_total: float):
-        self._lock = threading.Lock()
-        self._values = {"gpu_util": gpu_util, "fb_used": fb_used, "fb_total": fb_total}
+        super().__init__({"gpu_util": gpu_util, "fb_used": fb_used, "fb_total": fb_total})
 
-    def handle(self, path: str, query: str) -> tuple[int, str, str]:
-        """(status, content type, body) for a GET."""
-        routes = {"/metrics": self.metrics, "/status": self.status, "/health": ok, "/ready": ok}
-        if path == "/set":
-            return self.set(query)
-        if path in routes:
-            return routes[path]()
-        return 404, TEXT, f"not found: {path}; try /metrics, /set, /status, /health, /ready\n"
+    def parse(self, name: str, text: str, current: Mapping[str, object]) -> object:
+        highs = {"gpu_util": 100.0, "fb_used": current["fb_total"]}
+        return parse_number(name, text, highs[name])
 
-    def set(self, query: str) -> tuple[int, str, str]:
-        params = parse_query(query, SET_PARAMETERS)
-        if not params:
-            raise BadRequest(f"/set needs at least one of: {', '.join(SET_PARAMETERS)}")
-        highs = {"gpu_util": 100.0, "fb_used": self._values["fb_total"]}
-        # Parse everything first so a bad value leaves the state unchanged.
-        update = {name: parse_number(name, text, highs[name]) for name, text in params.items()}
-        with self._lock:
-            self._values.update(update)
-        return ok()
-
-    def metrics(self) -> tuple[int, str, str]:
-        with self._lock:
-            values = dict(self._values)
-        lines = []
-        for metric, key, help_text in METRICS:
-            lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge",
-                      f"{metric}{{{LABELS}}} {plain(values[key])}"]
-        return 200, PROMETHEUS, "\n".join(lines) + "\n"
-
-    def status(self) -> tuple[int, str, str]:
-        with self._lock:
-            return 200, JSON, json.dumps(self._values)
+    def format(self, value: object) -> str:
+        return plain(value)
 
 
 def from_env(env: Mapping[str, str], name: str, default: str, high: float) -> float:

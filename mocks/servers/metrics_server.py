@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from http.server import ThreadingHTTPServer
 from typing import Callable, Mapping
 
 import mockhttp
-from mockhttp import (JSON, PROMETHEUS, TEXT, BadRequest, from_env, ok, parse_count, parse_percent,
-                      parse_query, server_for)
+from mockhttp import JSON, SettableGauges, from_env, parse_count, parse_percent, server_for
 
 DEFAULT_PORT = 8000
 MODEL_NAME = "mock-model"
@@ -49,50 +47,23 @@ PARSERS = {"gpu_cache": parse_percent, "requests_running": parse_count,
            "requests_waiting": parse_count}
 
 
-class MetricsServer:
-    """The three values and the HTTP routes; thread-safe."""
+class MetricsServer(SettableGauges):
+    """The three values and the HTTP routes, plus /json for the external source."""
+
+    gauges, labels, settable = METRICS, f'model_name="{MODEL_NAME}"', SET_PARAMETERS
 
     def __init__(self, gpu_cache: float, requests_running: int, requests_waiting: int):
-        self._lock = threading.Lock()
-        self._values = {"gpu_cache": gpu_cache, "requests_running": requests_running,
-                        "requests_waiting": requests_waiting}
+        super().__init__({"gpu_cache": gpu_cache, "requests_running": requests_running,
+                          "requests_waiting": requests_waiting})
 
-    def handle(self, path: str, query: str) -> tuple[int, str, str]:
-        """(status, content type, body) for a GET."""
-        routes = {"/metrics": self.metrics, "/json": self.as_json, "/status": self.status,
-                  "/health": ok, "/ready": ok}
-        if path == "/set":
-            return self.set(query)
-        if path in routes:
-            return routes[path]()
-        return 404, TEXT, f"not found: {path}; try /metrics, /json, /set, /status, /health, /ready\n"
+    def parse(self, name: str, text: str, current: Mapping[str, object]) -> object:
+        return PARSERS[name](name, text)
 
-    def set(self, query: str) -> tuple[int, str, str]:
-        params = parse_query(query, SET_PARAMETERS)
-        if not params:
-            raise BadRequest(f"/set needs at least one of: {', '.join(SET_PARAMETERS)}")
-        # Parse everything first so a bad value leaves the state unchanged.
-        update = {name: PARSERS[name](name, text) for name, text in params.items()}
-        with self._lock:
-            self._values.update(update)
-        return ok()
-
-    def metrics(self) -> tuple[int, str, str]:
-        with self._lock:
-            values = dict(self._values)
-        lines = []
-        for metric, key, help_text in METRICS:
-            lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge",
-                      f'{metric}{{model_name="{MODEL_NAME}"}} {values[key]}']
-        return 200, PROMETHEUS, "\n".join(lines) + "\n"
+    def routes(self) -> dict:
+        return {"/metrics": self.metrics, "/json": self.as_json, **super().routes()}
 
     def as_json(self) -> tuple[int, str, str]:
-        with self._lock:
-            return 200, JSON, json.dumps({JSON_KEYS[k]: v for k, v in self._values.items()})
-
-    def status(self) -> tuple[int, str, str]:
-        with self._lock:
-            return 200, JSON, json.dumps(self._values)
+        return 200, JSON, json.dumps({JSON_KEYS[k]: v for k, v in self.values().items()})
 
 
 def create_server(host: str, port: int, env: Mapping[str, str] | None = None,

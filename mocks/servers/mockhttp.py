@@ -13,9 +13,11 @@ imports it from the same mount, and `python mocks/servers/<program>.py` finds it
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import re
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Mapping
 from urllib.parse import parse_qs, urlsplit
@@ -65,6 +67,68 @@ def from_env(env: Mapping[str, str], name: str, default: str, parse: Callable[[s
         return parse(name, env.get(name, default))
     except BadRequest as exc:
         raise ValueError(f"environment variable {exc}") from None
+
+
+class SettableGauges:
+    """Gauges a test sets with /set and reads as Prometheus text on /metrics; thread-safe.
+
+    Subclasses name their `gauges` ((metric, value key, help) triples), their `labels`,
+    which keys /set takes (`settable`) and how each is parsed (`parse`). /set validates
+    every parameter before changing anything, so a bad value leaves the state as it was.
+    """
+
+    gauges: tuple[tuple[str, str, str], ...] = ()
+    labels: str = ""
+    settable: tuple[str, ...] = ()
+
+    def __init__(self, values: Mapping[str, object]):
+        self._lock = threading.Lock()
+        self._values = dict(values)
+
+    def parse(self, name: str, text: str, current: Mapping[str, object]) -> object:
+        raise NotImplementedError
+
+    def format(self, value: object) -> str:
+        return str(value)
+
+    def routes(self) -> dict[str, Callable[[], tuple[int, str, str]]]:
+        return {"/metrics": self.metrics, "/status": self.status, "/health": ok, "/ready": ok}
+
+    def handle(self, path: str, query: str) -> tuple[int, str, str]:
+        """(status, content type, body) for a GET."""
+        routes = self.routes()
+        if path == "/set":
+            return self.set(query)
+        if path in routes:
+            return routes[path]()
+        listed = list(routes)
+        listed.insert(listed.index("/status"), "/set")
+        return 404, TEXT, f"not found: {path}; try {', '.join(listed)}\n"
+
+    def set(self, query: str) -> tuple[int, str, str]:
+        params = parse_query(query, self.settable)
+        if not params:
+            raise BadRequest(f"/set needs at least one of: {', '.join(self.settable)}")
+        current = self.values()
+        update = {name: self.parse(name, text, current) for name, text in params.items()}
+        with self._lock:
+            self._values.update(update)
+        return ok()
+
+    def values(self) -> dict[str, object]:
+        with self._lock:
+            return dict(self._values)
+
+    def metrics(self) -> tuple[int, str, str]:
+        values = self.values()
+        lines = []
+        for metric, key, help_text in self.gauges:
+            lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge",
+                      f"{metric}{{{self.labels}}} {self.format(values[key])}"]
+        return 200, PROMETHEUS, "\n".join(lines) + "\n"
+
+    def status(self) -> tuple[int, str, str]:
+        return 200, JSON, json.dumps(self.values())
 
 
 def handler_for(app) -> type[BaseHTTPRequestHandler]:
