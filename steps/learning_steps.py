@@ -6,6 +6,7 @@ from hamcrest import (assert_that, equal_to, greater_than, greater_than_or_equal
 
 from support import learning_data
 from support.accuracy import parse_number, parse_percent
+from support.traffic import ramp
 
 LONG_HOLD_POLL = 10.0  # seconds between duties while traffic just runs
 CLIMB_STEP = 10.0      # one controller tick
@@ -49,9 +50,8 @@ def step_steady(context, running, waiting, cache, for_):
 
 @when("the running requests climb from {start:d} to {end:d} over {over:Duration} at {cache:Percent} GPU cache")
 def step_climb(context, start, end, over, cache):
-    steps = max(1, int(over // CLIMB_STEP))
-    for i in range(1, steps + 1):
-        _set(context, gpu_cache=cache, requests_running=round(start + (end - start) * i / steps))
+    for running in ramp(start, end, over, CLIMB_STEP):
+        _set(context, gpu_cache=cache, requests_running=round(running))
         context.world.poller.hold(CLIMB_STEP)
 
 

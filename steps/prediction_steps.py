@@ -4,6 +4,8 @@ from behave import given, then, when
 from hamcrest import assert_that, equal_to, has_item, has_entries, contains_string, is_not, less_than, none
 
 
+from support.traffic import ramp
+
 CLIMB_STEP = 10.0  # one controller tick
 
 
@@ -35,9 +37,8 @@ def step_stays(context, usage, for_):
 
 @when("GPU cache usage climbs from {start:Percent} to {end:Percent} over {over:Duration} on every inference pod")
 def step_climb(context, start, end, over):
-    steps = max(1, int(over // CLIMB_STEP))
-    for i in range(1, steps + 1):
-        _set_and_log(context, start + (end - start) * i / steps)
+    for usage in ramp(start, end, over, CLIMB_STEP):
+        _set_and_log(context, usage)
         context.world.poller.hold(CLIMB_STEP)
 
 

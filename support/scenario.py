@@ -16,7 +16,7 @@ from hamcrest import is_not
 from support import learning_data, manifests
 from support.cluster import MANAGED_BY, SCALER_KIND, ObjectRef, ScalerStatus, is_ready
 from support.mockctl import MockDriver, Workload
-from support.target import Target
+from support.target import Target, seconds_until
 from support.traffic import SharedDemand
 from support.waiting import Poller
 
@@ -175,9 +175,7 @@ class Scenario:
 
     def seconds_until(self, hour: int, minute: int = 0) -> float:
         """Cluster time from now to the next hh:mm (UTC)."""
-        now = self.target.clock.now()
-        day = 24 * 3600
-        return (hour * 3600 + minute * 60 - now % day) % day
+        return seconds_until(self.target.clock.now(), None, hour, minute)
 
     def _deployment(self) -> str:
         if self.workload is not None:

@@ -94,15 +94,16 @@ class Target:
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def seconds_until(now: float, day: str, hour: int, minute: int = 0) -> float:
-    """Seconds from `now` to the next (or current) `day` hh:mm, UTC."""
-    if day not in DAYS:
+def seconds_until(now: float, day: str | None, hour: int, minute: int = 0) -> float:
+    """Seconds from `now` to the next (or current) hh:mm, UTC, on `day` or on any day when None."""
+    if day is not None and day not in DAYS:
         raise ValueError(f"{day!r} is not a day of the week: use one of {', '.join(DAYS)}")
     moment = datetime.fromtimestamp(now, tz=timezone.utc)
     target = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    target += timedelta(days=(DAYS.index(day) - moment.weekday()) % 7)
+    if day is not None:
+        target += timedelta(days=(DAYS.index(day) - moment.weekday()) % 7)
     if target < moment:
-        target += timedelta(days=7)
+        target += timedelta(days=7 if day is not None else 1)
     return (target - moment).total_seconds()
 
 

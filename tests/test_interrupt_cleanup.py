@@ -47,15 +47,23 @@ def _scenario_namespace_with_its_scaler(served_cluster) -> str | None:
     return None
 
 
+def _start_long_scenario(served_cluster, tmp_path, log):
+    return start_behave("-D", "target=cluster", "-D", f"kubeconfig={served_cluster.kubeconfig}",
+                        f"features/scaling.feature:{scenario_line(LONG)}",
+                        artifacts=tmp_path / "artifacts", log=log)
+
+
+def _wait_for_its_namespace(served_cluster) -> str:
+    return wait_until(lambda: _scenario_namespace_with_its_scaler(served_cluster), 20,
+                      "the scenario's namespace with its scaler applied")
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_an_interrupted_run_deletes_its_namespace_and_nothing_else(served_cluster, keep_me, tmp_path, signum):
     log = tmp_path / "behave.log"
-    behave = start_behave("-D", "target=cluster", "-D", f"kubeconfig={served_cluster.kubeconfig}",
-                          f"features/scaling.feature:{scenario_line(LONG)}",
-                          artifacts=tmp_path / "artifacts", log=log)
+    behave = _start_long_scenario(served_cluster, tmp_path, log)
     try:
-        namespace = wait_until(lambda: _scenario_namespace_with_its_scaler(served_cluster), 20,
-                               "the scenario's namespace with its scaler applied")
+        namespace = _wait_for_its_namespace(served_cluster)
         assert behave.poll() is None, f"the scenario ended before it could be interrupted:\n{log.read_text()}"
 
         behave.send_signal(signum)
@@ -81,12 +89,9 @@ def test_an_interrupted_run_deletes_its_namespace_and_nothing_else(served_cluste
 def test_a_second_interrupt_during_cleanup_still_deletes_the_namespace(served_cluster, keep_me, tmp_path):
     """CI cancels with SIGINT and follows with SIGTERM; an impatient user presses Ctrl-C twice."""
     log = tmp_path / "behave.log"
-    behave = start_behave("-D", "target=cluster", "-D", f"kubeconfig={served_cluster.kubeconfig}",
-                          f"features/scaling.feature:{scenario_line(LONG)}",
-                          artifacts=tmp_path / "artifacts", log=log)
+    behave = _start_long_scenario(served_cluster, tmp_path, log)
     try:
-        namespace = wait_until(lambda: _scenario_namespace_with_its_scaler(served_cluster), 20,
-                               "the scenario's namespace with its scaler applied")
+        namespace = _wait_for_its_namespace(served_cluster)
         behave.send_signal(signal.SIGINT)
         time.sleep(0.01)  # the second signal lands while the suite collects diagnostics and cleans up
         behave.send_signal(signal.SIGTERM)

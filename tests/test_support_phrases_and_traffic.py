@@ -125,6 +125,8 @@ def test_seconds_until_a_time_of_the_week():
     assert seconds_until(monday_10, "Monday", 13, 50) == 3 * 3600 + 50 * 60
     assert seconds_until(monday_10, "Monday", 9) == 7 * 24 * 3600 - 3600
     assert seconds_until(monday_10, "Tuesday", 0) == 14 * 3600
+    assert seconds_until(monday_10, None, 13) == 3 * 3600       # any day: later today
+    assert seconds_until(monday_10, None, 9) == 23 * 3600       # any day: tomorrow
 
 
 def test_known_gap_ledger_reports_only_under_as_built():

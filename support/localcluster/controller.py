@@ -24,6 +24,7 @@ from support.localcluster.containers import ContainerContext, register_image
 from support.localcluster.store import DELETED, ApiError, Store
 from support.reference import budscaler, kpa
 from support.reference.budscaler import Recommendation, ScaleRequest
+from support.reference.learning.system import LearningSystem
 from support.reference.model import Model, model_named
 from support.reference.pods import PodCounts
 from support.reference.scaling_context import ScalingContext
@@ -51,7 +52,7 @@ class _Memory:
     """What the controller process remembers about one scaler (lost on restart)."""
 
     window: RecommendationWindow = field(default_factory=RecommendationWindow)
-    learning: learning_loop.ScalerLearning | None = None
+    learning: LearningSystem | None = None
     generation: int = 0
     timer: object | None = None
 

@@ -8,7 +8,6 @@ and fill `status.learningStatus` / `status.predictionStatus`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping
 
 from support.localcluster import scraping
@@ -25,11 +24,6 @@ if TYPE_CHECKING:
     from support.localcluster.controller import ReferenceController, _Memory
 
 DEFAULT_TARGET = 50.0
-
-
-@dataclass
-class ScalerLearning:
-    system: LearningSystem
 
 
 def new_predictor() -> TimeSeriesPredictor:
@@ -68,8 +62,8 @@ def learn(controller: "ReferenceController", memory: "_Memory", scaler: dict, sp
         return
     model = controller.model
     if memory.learning is None:
-        memory.learning = ScalerLearning(_load(controller, spec, config))
-    system = memory.learning.system
+        memory.learning = _load(controller, spec, config)
+    system = memory.learning
     metrics = {name: snap.average for name, snap in collection.snapshots.items()}
     predicted = prediction.predicted_replicas if prediction is not None else decision.replicas
     system.record(now, metrics, _llm_metrics(collection, model), current, decision.replicas, predicted)
@@ -104,9 +98,13 @@ def _prediction_status(prediction: PredictionData) -> dict:
 
 
 def _load(controller: "ReferenceController", spec: ScalerSpec, config) -> LearningSystem:
-    system = LearningSystem(spec.name, spec.namespace, look_ahead_minutes=config.look_ahead_minutes,
-                            historical_days=config.historical_data_days, enabled=config.enable_learning,
-                            model=controller.model)
+    """A scaler's learning system, from its ConfigMap when there is one (once per controller process)."""
+    def fresh() -> LearningSystem:
+        return LearningSystem(spec.name, spec.namespace, look_ahead_minutes=config.look_ahead_minutes,
+                              historical_days=config.historical_data_days, enabled=config.enable_learning,
+                              model=controller.model)
+
+    system = fresh()
     stored = controller.store.get("ConfigMap", spec.namespace, LearningSystem.configmap_name(spec.name))
     if stored is not None:
         try:
@@ -114,9 +112,7 @@ def _load(controller: "ReferenceController", spec: ScalerSpec, config) -> Learni
             controller.log(f"{spec.namespace}/{spec.name}: loaded learning data from ConfigMap {stored['metadata']['name']}")
         except ValueError as error:
             controller.log(f"{spec.namespace}/{spec.name}: learning data not loaded: {error}")
-            system = LearningSystem(spec.name, spec.namespace, look_ahead_minutes=config.look_ahead_minutes,
-                                    historical_days=config.historical_data_days, enabled=config.enable_learning,
-                                    model=controller.model)
+            system = fresh()
     return system
 
 
