@@ -1,6 +1,7 @@
 """The embedded cluster's deployment controller and kubelet, on the cluster's clock.
 
-Deployments get pods; pods get a loopback IP (127.1.x.y, unique for the cluster's
+Deployments get pods; pods get a loopback IP (127.B.x.y, B chosen at random per
+cluster so that embedded clusters of parallel runs draw from different blocks; unique for the cluster's
 lifetime; Linux routes all of 127/8 to loopback) and run their containers
 in-process (containers.py); they turn Running after `cluster.start_delay` and
 Ready after `cluster.ready_delay` (or the readiness probe's initial delay, and
@@ -30,6 +31,7 @@ import itertools
 import json
 import logging
 import random
+import secrets
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -80,6 +82,7 @@ class Workloads:
         self._stopped = False
         self._random = random.Random(getattr(cluster, "seed", 0))
         self._ip_number = 0
+        self._ip_block = 2 + secrets.randbelow(253)  # 127.2.0.0/16 .. 127.254.0.0/16, one per cluster
         self._seq = itertools.count()
         self._event_numbers = itertools.count(1)
         self._round_robin = itertools.count()
@@ -397,14 +400,14 @@ class Workloads:
             state.logs.setdefault(container, collections.deque(maxlen=LOG_LINES_KEPT)).append(line)
 
     def _allocate_ip(self, pod: dict) -> str:
-        """The next 127.1.x.y whose container ports are free (another process may be using some)."""
+        """The next 127.B.x.y of this cluster's block whose container ports are free (another process may use some)."""
         ports = [p["containerPort"] for c in pod["spec"].get("containers") or [] for p in c.get("ports") or []
                  if "containerPort" in p]
         while True:
             self._ip_number += 1
             if self._ip_number >= 0xFFFF:
-                raise RuntimeError("the embedded cluster ran out of pod IPs in 127.1.0.0/16")
-            ip = f"127.1.{self._ip_number >> 8}.{self._ip_number & 0xFF}"
+                raise RuntimeError(f"the embedded cluster ran out of pod IPs in 127.{self._ip_block}.0.0/16")
+            ip = f"127.{self._ip_block}.{self._ip_number >> 8}.{self._ip_number & 0xFF}"
             if self._ip_number & 0xFF not in (0, 255) and all(_port_free(ip, port) for port in ports):
                 return ip
 
