@@ -127,4 +127,4 @@ def test_it_runs_by_hand_from_any_directory_and_stops_on_ctrl_c(tmp_path, how):
             process.kill()
             process.communicate()
     assert process.returncode == 0, err
-    assert out == f"vllm_sidecar serving on 0.0.0.0:{port}\n"
+    assert out == f"vllm_sidecar serving on 0.0.0.0:{port}\nvllm_sidecar stopping\n"

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import signal
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Mapping
@@ -161,17 +162,26 @@ def server_for(app, host: str, port: int) -> ThreadingHTTPServer:
     return server
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(name: str, doc: str, default_port: int,
          create_server: Callable[..., ThreadingHTTPServer], argv: list[str] | None = None) -> None:
-    """A program's main: the port from --port, else env PORT, else `default_port`; serve until Ctrl-C."""
+    """A program's main: the port from --port, else env PORT, else `default_port`; serve until Ctrl-C or SIGTERM.
+
+    In a pod the program is PID 1, which gets no default signal handling: without its own
+    SIGTERM handler every pod deletion would wait out the whole grace period.
+    """
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", default_port)))
     args = parser.parse_args(argv)
     server = create_server("0.0.0.0", args.port)
-    print(f"{name} serving on 0.0.0.0:{args.port}", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
+        print(f"{name} serving on 0.0.0.0:{args.port}", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
-        pass
+        print(f"{name} stopping", flush=True)
     finally:
         server.server_close()
