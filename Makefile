@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: spec test unit behave bench kubectl serve clean
+.PHONY: spec test unit behave bench properties kubectl serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ unit: $(STAMP)
 bench: $(STAMP)           ## wall time of each feature vs the old shell suite
 	$(BIN)/python scripts/benchmark.py
 
+properties: $(STAMP)      ## property tests and fuzzing with hypothesis's long random profile (CI runs a fixed one)
+	$(BIN)/pytest -q --hypothesis-profile=long $(wildcard tests/test_properties_*.py) $(wildcard tests/test_fuzz_*.py)
+
 serve: $(STAMP)           ## the embedded cluster in real time, for kubectl and demos
 	$(BIN)/python -m support.localcluster serve
 
@@ -34,4 +37,4 @@ kubectl:                  ## the kubectl tests need a kubectl binary (Debian: ku
 	  || echo "kubectl not installed: the kubectl test will be skipped"
 
 clean:
-	rm -rf $(VENV) reports artifacts .pytest_cache
+	rm -rf $(VENV) reports artifacts .pytest_cache .hypothesis

@@ -16,6 +16,7 @@ from typing import Callable
 
 import kubernetes
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from support.cluster import is_ready
 
@@ -25,6 +26,13 @@ BEHAVE = str(Path(sys.executable).with_name("behave"))
 FEATURE = "features/scaling.feature"
 MANAGED_SELECTOR = "app.kubernetes.io/managed-by=budaiscaler-spec"
 SERVE_SPEED = 20
+
+# Property tests and fuzzing: a fixed, derandomized profile for every pytest run (CI), and a long
+# random one on demand (`make properties`, or `pytest --hypothesis-profile=long`).
+hypothesis_settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None, database=None,
+                                     print_blob=True)
+hypothesis_settings.register_profile("long", max_examples=2000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def wait_until(probe: Callable[[], object], timeout: float, what: str, interval: float = 0.1):

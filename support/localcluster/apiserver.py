@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
 
-from support.localcluster import patching, resources, schema, tables
+from support.localcluster import decoding, patching, resources, schema, tables
 from support.localcluster.resources import Resource
 from support.localcluster.store import ApiError, bad_request
 
@@ -336,6 +336,7 @@ class Api:
         patched = patcher(current, patch)
         if not isinstance(patched, dict):
             raise bad_request("the patch did not produce an object")
+        patched = self._with_type(target.resource, patched)
         patched["metadata"] = {**patched.get("metadata", {}), "name": target.name}
         if target.namespace is not None:
             patched["metadata"]["namespace"] = target.namespace
@@ -475,9 +476,8 @@ class Api:
                               f"version ({resource.api_version})" if api_version != resource.api_version else
                               f"the kind in the data ({kind}) does not match the expected kind ({resource.kind})")
         obj["kind"], obj["apiVersion"] = resource.kind, resource.api_version
+        obj = decoding.decode(resource.kind, resource.api_version, obj, builtin=resource.crd_name is None)
         obj.setdefault("metadata", {})
-        if not isinstance(obj["metadata"], dict):
-            raise bad_request("metadata must be an object")
         return obj
 
     @staticmethod
@@ -670,6 +670,10 @@ def _field_term(path: str, op: str, value: str) -> Callable[[dict], bool]:
 
 # -- HTTP ------------------------------------------------------------------------------------
 
+class _MalformedBody(ValueError):
+    """A request whose body cannot even be framed (bad Content-Length, bad chunk size)."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: "_HttpServer"
@@ -681,9 +685,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         split = urlsplit(self.path)
-        request = Request(self.command, split.path, dict(parse_qsl(split.query, keep_blank_values=True)),
-                          split.query, {k.lower(): v for k, v in self.headers.items()}, self._read_body())
-        response = self.server.api.handle(request)
+        try:
+            body = self._read_body()
+        except _MalformedBody as error:  # what net/http answers before any handler runs; the stream is lost
+            self.close_connection = True
+            response = Response.json(400, bad_request(str(error)).status())
+        else:
+            request = Request(self.command, split.path, dict(parse_qsl(split.query, keep_blank_values=True)),
+                              split.query, {k.lower(): v for k, v in self.headers.items()}, body)
+            response = self.server.api.handle(request)
         reason = self.responses.get(response.code, ("",))[0]
         head = (f"{self.protocol_version} {response.code} {reason}\r\n"
                 f"Date: {self.date_time_string()}\r\nContent-Type: {response.content_type}\r\n"
@@ -693,12 +703,21 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             return self._read_chunked()
-        length = int(self.headers.get("Content-Length") or 0)
+        text = (self.headers.get("Content-Length") or "0").strip()
+        if not re.fullmatch(r"[0-9]+", text):
+            raise _MalformedBody(f"bad Content-Length {text!r}")
+        length = int(text)
         return self.rfile.read(length) if length else b""
 
     def _read_chunked(self) -> bytes:
         body = b""
-        while (size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)) > 0:
+        while True:
+            line = self.rfile.readline(1024).split(b";")[0].strip()
+            if not re.fullmatch(rb"[0-9a-fA-F]{1,16}", line):
+                raise _MalformedBody(f"invalid byte in chunk length {line[:20]!r}")
+            size = int(line, 16)
+            if size == 0:
+                break
             body += self.rfile.read(size)
             self.rfile.readline()
         self.rfile.readline()
