@@ -24,7 +24,7 @@ from support.clock import VirtualClock
 from support.localcluster import schema
 from support.localcluster.apiserver import ApiServer
 from support.localcluster.kubeconfig import LOOPBACK_CERT, write_kubeconfig, write_tls_files
-from support.localcluster.store import Store
+from support.localcluster.store import HISTORY_PER_KIND, Store
 
 CRD_PATH = Path(__file__).with_name("budaiscaler-crd.yaml")
 CRD_NAME = "budaiscalers.scaler.bud.studio"
@@ -41,11 +41,12 @@ def crd_manifest() -> dict:
 class LocalCluster:
     def __init__(self, *, clock: VirtualClock | None = None, model: str = "contract", port: int = 0,
                  workdir: Path | None = None, start_delay: float = 1.0, ready_delay: float = 3.0,
-                 run_controller: bool = True, tls: bool = True):
+                 run_controller: bool = True, tls: bool = True, watch_history: int = HISTORY_PER_KIND):
         self.clock = clock or VirtualClock()
         self.model, self.port = model, port
         self.start_delay, self.ready_delay = start_delay, ready_delay
         self.run_controller, self.tls = run_controller, tls
+        self.watch_history = watch_history  # changes kept per kind for watches resuming from a resourceVersion
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else None
         self.token = secrets.token_hex(24)
@@ -60,7 +61,7 @@ class LocalCluster:
     def start(self) -> "LocalCluster":
         from support.localcluster.workloads import Workloads  # imported late: it imports this package
 
-        self.store = Store(self.clock)
+        self.store = Store(self.clock, history=self.watch_history)
         self.workloads = Workloads(self)
         self.workloads.start()
         try:

@@ -26,7 +26,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
 
-from support.localcluster import decoding, patching, resources, schema, tables
+from support.clock import SETTLE_HEADER
+from support.localcluster import decoding, patching, resources, schema, tables, watch
 from support.localcluster.resources import Resource
 from support.localcluster.store import ApiError, bad_request
 
@@ -62,6 +63,15 @@ class Response:
     @classmethod
     def json(cls, code: int, payload: Any) -> "Response":
         return cls(code, json.dumps(payload).encode())
+
+
+@dataclass
+class Streaming:
+    """A watch: the HTTP layer writes its events as chunks until it ends."""
+
+    stream: watch.WatchStream
+    code: int = 200
+    content_type: str = JSON
 
 
 @dataclass
@@ -101,12 +111,16 @@ class Api:
     def __init__(self, cluster: Any, token: str):
         self.cluster, self.token = cluster, token
         self.store = cluster.store
+        self.watches = watch.Watches(self.store, cluster.clock)
+        self.stopped = False  # set when the server shuts down: connections close after their request
         self._random = random.Random(20260105)
         self._lock = threading.Lock()
         self._next_ip = 1
 
     # -- entry ------------------------------------------------------------------------
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: Request) -> Response | Streaming:
+        if self.stopped:
+            return Response.json(503, ApiError(503, "ServiceUnavailable", "the API server is shutting down").status())
         try:
             if request.path not in PUBLIC_PATHS and not self._authorized(request):
                 raise unauthorized()
@@ -218,33 +232,79 @@ class Api:
             raise object_not_found(target.resource, target.name)
         return obj
 
-    def _get(self, request: Request, target: Target) -> Response:
+    def _get(self, request: Request, target: Target) -> Response | Streaming:
+        if _is_watch(request):
+            return self._watch(request, target)
         obj = self._fetch(target)
         if _wants_table(request):
-            return self._table(request, target, [obj])
+            return self._table(request, target, [obj], obj["metadata"].get("resourceVersion", ""))
         return Response.json(200, obj)
 
-    def _list(self, request: Request, target: Target) -> Response:
-        if request.query.get("watch") in ("true", "1"):
-            raise ApiError(405, "MethodNotAllowed", "watch is not supported by the embedded cluster")
-        items = self._select(request, target)
+    def _list(self, request: Request, target: Target) -> Response | Streaming:
+        if _is_watch(request):
+            return self._watch(request, target)
+        items, version = self._select(request, target)
         if _wants_table(request):
-            return self._table(request, target, items)
+            return self._table(request, target, items, version)
         resource = target.resource
         return Response.json(200, {"kind": resource.list_kind, "apiVersion": resource.api_version,
-                                   "metadata": {"resourceVersion": self.store.resource_version()},
-                                   "items": items})
+                                   "metadata": {"resourceVersion": version}, "items": items})
 
-    def _select(self, request: Request, target: Target) -> list[dict]:
+    def _select(self, request: Request, target: Target) -> tuple[list[dict], str]:
+        """The selected objects and the resourceVersion they are current at (a watch resumes from it)."""
         labels = parse_label_selector(request.query.get("labelSelector", ""))
         fields = parse_field_selector(request.query.get("fieldSelector", ""))
-        items = self.store.list(target.resource.kind, target.namespace)
-        return [o for o in items if labels(o.get("metadata", {}).get("labels") or {}) and fields(o)]
+        items, version = self.store.list_at(target.resource.kind, target.namespace)
+        return [o for o in items if labels(o.get("metadata", {}).get("labels") or {}) and fields(o)], version
 
-    def _table(self, request: Request, target: Target, objects: list[dict]) -> Response:
+    def _watch(self, request: Request, target: Target) -> Streaming:
+        query = request.query
+        since = _watch_since(query.get("resourceVersion", ""))
+        send_initial = query.get("sendInitialEvents", "").lower()
+        bookmarks = query.get("allowWatchBookmarks", "").lower() in ("true", "1")
+        if send_initial == "true" and not bookmarks:
+            raise ApiError(422, "Invalid", 'ListOptions.meta.k8s.io "" is invalid: allowWatchBookmarks: Forbidden: '
+                                           "sendInitialEvents requires setting allowWatchBookmarks to true")
+        spec = watch.WatchSpec(
+            kind=target.resource.kind, api_version=target.resource.api_version,
+            matches=self._watch_filter(request, target), encode=self._watch_encoder(request, target),
+            since=None if send_initial == "true" else since, initial_events=send_initial != "false",
+            initial_events_end=send_initial == "true", bookmarks=bookmarks,
+            timeout=_timeout_seconds(query.get("timeoutSeconds")),
+            feed_id=request.headers.get(SETTLE_HEADER.lower()) or None)
+        return Streaming(self.watches.open(spec))
+
+    @staticmethod
+    def _watch_filter(request: Request, target: Target) -> watch.Matches:
+        labels = parse_label_selector(request.query.get("labelSelector", ""))
+        fields = parse_field_selector(request.query.get("fieldSelector", ""))
+        namespace, name = target.namespace, target.name
+
+        def matches(obj: dict) -> bool:
+            meta = obj.get("metadata") or {}
+            return ((namespace is None or meta.get("namespace") == namespace)
+                    and (name is None or meta.get("name") == name)
+                    and labels(meta.get("labels") or {}) and fields(obj))
+        return matches
+
+    def _watch_encoder(self, request: Request, target: Target) -> watch.Encode:
+        if not _wants_table(request):
+            return watch.json_event
+        version = resources.crd_version(self.store, target.resource)
+        include = request.query.get("includeObject", "Metadata")
+
+        def encode(event_type: str, obj: dict) -> bytes:
+            if event_type in (watch.BOOKMARK, watch.ERROR):
+                return watch.json_event(event_type, obj)
+            table = tables.to_table(target.resource, version, [obj], self.cluster.clock.now(),
+                                    obj["metadata"].get("resourceVersion", ""), include)
+            return watch.json_event(event_type, table)
+        return encode
+
+    def _table(self, request: Request, target: Target, objects: list[dict], resource_version: str) -> Response:
         version = resources.crd_version(self.store, target.resource)
         table = tables.to_table(target.resource, version, objects, self.cluster.clock.now(),
-                                self.store.resource_version(), request.query.get("includeObject", "Metadata"))
+                                resource_version, request.query.get("includeObject", "Metadata"))
         return Response.json(200, table)
 
     # -- writing --------------------------------------------------------------------------
@@ -392,7 +452,7 @@ class Api:
                                                "kind": target.resource.plural, "uid": obj["metadata"]["uid"]}})
 
     def _delete_collection(self, request: Request, target: Target) -> Response:
-        items = self._select(request, target)
+        items, _ = self._select(request, target)
         for obj in items:
             meta = obj["metadata"]
             if target.resource.kind == "Namespace":
@@ -552,6 +612,30 @@ def _validate_builtin(resource: Resource, obj: dict) -> None:
                                        "must be greater than or equal to 0")
 
 
+def _is_watch(request: Request) -> bool:
+    return request.query.get("watch", "").lower() in ("true", "1")
+
+
+def _watch_since(text: str) -> int | None:
+    """A watch's resourceVersion: "" and "0" start from the current state, N after N."""
+    if text in ("", "0"):
+        return None
+    if not text.isdigit():
+        raise bad_request(f'invalid resource version: strconv.ParseUint: parsing "{text}": invalid syntax')
+    return int(text)
+
+
+def _timeout_seconds(text: str | None) -> float | None:
+    """A watch's timeoutSeconds; 0 or absent means none (kube-apiserver then picks its own)."""
+    if text in (None, ""):
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise bad_request(f'invalid timeoutSeconds "{text}"') from None
+    return seconds if seconds > 0 else None
+
+
 def _wants_table(request: Request) -> bool:
     return "as=Table" in request.headers.get("accept", "")
 
@@ -694,11 +778,37 @@ class _Handler(BaseHTTPRequestHandler):
             request = Request(self.command, split.path, dict(parse_qsl(split.query, keep_blank_values=True)),
                               split.query, {k.lower(): v for k, v in self.headers.items()}, body)
             response = self.server.api.handle(request)
+        if self.server.api.stopped:
+            self.close_connection = True
+        if isinstance(response, Streaming):
+            self._stream(response)
+            return
         reason = self.responses.get(response.code, ("",))[0]
         head = (f"{self.protocol_version} {response.code} {reason}\r\n"
                 f"Date: {self.date_time_string()}\r\nContent-Type: {response.content_type}\r\n"
                 f"Content-Length: {len(response.body)}\r\n\r\n").encode("latin-1")
         self.wfile.write(head + (response.body if self.command != "HEAD" else b""))  # one write: no Nagle stall
+
+    def _stream(self, response: Streaming) -> None:
+        head = (f"{self.protocol_version} {response.code} OK\r\nDate: {self.date_time_string()}\r\n"
+                f"Content-Type: {response.content_type}\r\nTransfer-Encoding: chunked\r\n"
+                "Cache-Control: no-cache, private\r\n\r\n").encode("latin-1")
+        try:
+            self.wfile.write(head)
+        except OSError:
+            response.stream.finish()
+            self.close_connection = True
+            return
+        ended = response.stream.serve(self.connection, lambda data: self.wfile.write(
+            b"%x\r\n%s\r\n" % (len(data), data)))
+        if ended:
+            try:
+                self.wfile.write(b"0\r\n\r\n")
+                if not self.server.api.stopped:
+                    return
+            except OSError:
+                pass
+        self.close_connection = True
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -769,6 +879,8 @@ class ApiServer:
         return self
 
     def stop(self) -> None:
+        self.api.stopped = True
+        self.api.watches.close_all()
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)

@@ -4,10 +4,17 @@ Objects are plain dicts shaped like Kubernetes JSON, keyed by (kind, namespace, 
 The store stamps uid, resourceVersion, generation and creationTimestamp, checks
 optimistic concurrency, and tells subscribers about every change after it is made.
 Everything returned is a deep copy: callers can never mutate stored state by accident.
+
+It also keeps what kube-apiserver's watch cache keeps: per kind, a window of the
+latest changes (`Change`, in resourceVersion order), so a watch can start after a
+given resourceVersion, and one that starts before the window gets 410 Gone.
+A stored dict is never mutated once stored (a write stores a new one), so changes
+and watch sinks share the stored objects without copying them.
 """
 
 from __future__ import annotations
 
+import collections
 import copy
 import itertools
 import threading
@@ -20,6 +27,7 @@ from support.clock import Clock, rfc3339
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 
 Listener = Callable[[str, str, dict], None]  # (event type, kind, object)
+HISTORY_PER_KIND = 2000  # changes kept per kind for watches that resume from a resourceVersion
 
 
 class ApiError(Exception):
@@ -55,6 +63,34 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 
 
+def gone(since: int, oldest: int) -> ApiError:
+    """A watch from a resourceVersion older than the history window (kube-apiserver's wording)."""
+    return ApiError(410, "Expired", f"too old resource version: {since} ({oldest})")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write, as a watch sees it. `obj` and `old` are the stored (never mutated) dicts."""
+
+    type: str  # ADDED, MODIFIED or DELETED
+    kind: str
+    rv: int
+    obj: dict
+    old: dict | None = None  # the object before a MODIFIED change
+
+
+Sink = Callable[[Change], None]  # called under the store lock: must only queue, never block or write
+
+
+@dataclass(frozen=True)
+class WatchStart:
+    """What a watch starts from: the current objects (no resourceVersion given) or the changes after it."""
+
+    objects: list[dict]
+    changes: list[Change]
+    rv: int  # the store's resourceVersion when the watch was registered
+
+
 @dataclass(frozen=True)
 class Key:
     kind: str
@@ -63,12 +99,17 @@ class Key:
 
 
 class Store:
-    def __init__(self, clock: Clock):
+    def __init__(self, clock: Clock, history: int = HISTORY_PER_KIND):
         self._clock = clock
         self._objects: dict[Key, dict] = {}
         self._lock = threading.RLock()
         self._versions = itertools.count(1)
+        self._last_rv = 0
         self._listeners: list[Listener] = []
+        self._history_size = history
+        self._history: dict[str, collections.deque[Change]] = {}
+        self._expired_through: dict[str, int] = {}  # kind -> newest resourceVersion dropped from its history
+        self._sinks: dict[str, list[Sink]] = {}
 
     # -- reading -----------------------------------------------------------
     def get(self, kind: str, namespace: str | None, name: str) -> dict | None:
@@ -92,10 +133,18 @@ class Store:
             found.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
             return copy.deepcopy(found)
 
-    def resource_version(self) -> str:
+    def list_at(self, kind: str, namespace: str | None = None) -> tuple[list[dict], str]:
+        """`list(kind, namespace)` and the resourceVersion it is current at, read atomically."""
         with self._lock:
-            current = next(self._versions)
-            return str(current)
+            return self.list(kind, namespace), self.resource_version()
+
+    def resource_version(self) -> str:
+        """The resourceVersion of the latest write (what a list reports)."""
+        return str(self._last_rv)
+
+    def _next_rv(self) -> int:
+        self._last_rv = next(self._versions)
+        return self._last_rv
 
     # -- writing -----------------------------------------------------------
     def create(self, kind: str, obj: dict) -> dict:
@@ -107,11 +156,12 @@ class Store:
         with self._lock:
             if key in self._objects:
                 raise already_exists(kind, meta["name"])
-            meta["uid"] = str(uuid.UUID(int=next(self._versions) * 7919 + 1, version=4))
+            meta["uid"] = str(uuid.UUID(int=self._next_rv() * 7919 + 1, version=4))
             meta["creationTimestamp"] = rfc3339(self._clock.now())
             meta["generation"] = 1
-            meta["resourceVersion"] = str(next(self._versions))
+            meta["resourceVersion"] = str(self._next_rv())
             self._objects[key] = obj
+            self._record(Change(ADDED, kind, self._last_rv, obj))
             result = copy.deepcopy(obj)
         self._notify(ADDED, kind, result)
         return result
@@ -138,8 +188,9 @@ class Store:
                 return copy.deepcopy(stored)
             if new.get("spec") != stored.get("spec"):
                 new["metadata"]["generation"] = stored["metadata"].get("generation", 1) + 1
-            new["metadata"]["resourceVersion"] = str(next(self._versions))
+            new["metadata"]["resourceVersion"] = str(self._next_rv())
             self._objects[key] = new
+            self._record(Change(MODIFIED, kind, self._last_rv, new, stored))
             result = copy.deepcopy(new)
         self._notify(MODIFIED, kind, result)
         return result
@@ -147,10 +198,11 @@ class Store:
     def delete(self, kind: str, namespace: str | None, name: str) -> dict:
         key = Key(kind, namespace or "", name)
         with self._lock:
-            obj = self._objects.pop(key, None)
-            if obj is None:
+            stored = self._objects.pop(key, None)
+            if stored is None:
                 raise not_found(kind, name)
-            obj["metadata"]["resourceVersion"] = str(next(self._versions))
+            obj = {**stored, "metadata": {**stored["metadata"], "resourceVersion": str(self._next_rv())}}
+            self._record(Change(DELETED, kind, self._last_rv, obj))
         self._notify(DELETED, kind, obj)
         return copy.deepcopy(obj)
 
@@ -165,6 +217,47 @@ class Store:
             return [k for k in self._objects if k.namespace == namespace]
 
     # -- watching ----------------------------------------------------------
+    def watch(self, kind: str, since: int | None, sink: Sink) -> WatchStart:
+        """Register `sink` for every later change of `kind`; atomically with what the watch starts from.
+
+        `since` None: the current objects; else the retained changes after resourceVersion `since`
+        (410 Gone when changes after it have left the history window).
+        """
+        with self._lock:
+            if since is None:
+                objects = [o for k, o in self._objects.items() if k.kind == kind]
+                objects.sort(key=lambda o: int(o["metadata"]["resourceVersion"]))
+                start = WatchStart(objects, [], self._last_rv)
+            else:
+                history = self._history.get(kind, ())
+                if since < self._expired_through.get(kind, 0):
+                    raise gone(since, history[0].rv - 1 if history else self._last_rv)
+                start = WatchStart([], [c for c in history if c.rv > since], self._last_rv)
+            self._sinks.setdefault(kind, []).append(sink)
+            return start
+
+    def unwatch(self, kind: str, sink: Sink) -> None:
+        with self._lock:
+            sinks = self._sinks.get(kind, [])
+            if sink in sinks:
+                sinks.remove(sink)
+
+    def under_lock(self, action: Callable[[int], None]) -> None:
+        """Run `action(current resourceVersion)` with no write in between (a watch bookmark's moment)."""
+        with self._lock:
+            action(self._last_rv)
+
+    def _record(self, change: Change) -> None:
+        """Keep `change` in its kind's history and hand it to that kind's watch sinks (lock held)."""
+        history = self._history.get(change.kind)
+        if history is None:
+            history = self._history[change.kind] = collections.deque(maxlen=self._history_size)
+        if len(history) == history.maxlen:
+            self._expired_through[change.kind] = history[0].rv
+        history.append(change)
+        for sink in self._sinks.get(change.kind, ()):
+            sink(change)
+
     def subscribe(self, listener: Listener) -> None:
         """`listener(event, kind, obj)` runs after each change, outside the store lock."""
         self._listeners.append(listener)
