@@ -123,10 +123,10 @@ class LocalCluster:
         self._server.api.delete_object("CustomResourceDefinition", None, CRD_NAME)
 
     def _start_controller(self) -> None:
-        try:
-            import support.localcluster.controller  # noqa: F401  (registers the controller image)
-        except ImportError:
-            pass
+        from support.localcluster import controller  # a broken operator import fails the start, with its traceback
+
+        if controller.runner_for(controller.IMAGE) is None:
+            controller.register()
         labels = {"control-plane": "controller-manager", "app.kubernetes.io/name": "budaiscaler"}
         self.create("Deployment", {
             "apiVersion": "apps/v1", "kind": "Deployment",

@@ -1,6 +1,7 @@
 """`python -m support.localcluster serve`: the embedded cluster, standalone, in (scaled) real time.
 
     python -m support.localcluster serve [--port N] [--speed X] [--model contract|as-built] [--kubeconfig PATH]
+                                         [--no-controller]
 
 Prints the kubeconfig path and an example kubectl command, then runs until
 Ctrl-C or SIGTERM.
@@ -26,6 +27,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     serve.add_argument("--speed", type=float, default=1.0, help="virtual seconds per real second")
     serve.add_argument("--model", choices=("contract", "as-built"), default="contract")
     serve.add_argument("--kubeconfig", type=Path, help="also copy the kubeconfig to this path")
+    serve.add_argument("--no-controller", action="store_true",
+                       help="run no BudAIScaler controller (run your own against the kubeconfig)")
     return parser.parse_args(argv)
 
 
@@ -33,7 +36,7 @@ def serve(args: argparse.Namespace) -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    with LocalCluster(model=args.model, port=args.port) as cluster:
+    with LocalCluster(model=args.model, port=args.port, run_controller=not args.no_controller) as cluster:
         kubeconfig = cluster.kubeconfig_path
         if args.kubeconfig:
             args.kubeconfig.parent.mkdir(parents=True, exist_ok=True)

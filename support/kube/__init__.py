@@ -1,0 +1,6 @@
+"""Kubernetes client plumbing shared by the reference operator and the suite.
+
+`api.KubeApi`: raw JSON requests through the official client's ApiClient.
+`informer.Informer`: a list+watch cache of one kind (resume, 410 relist,
+bookmarks, the virtual clock's settle protocol).
+"""

@@ -1,0 +1,233 @@
+"""Informers: a watch-fed cache of one kind, as client-go's shared informers are.
+
+List once, then watch from the list's resourceVersion with bookmarks; a stream
+that ends is resumed from the last version seen; 410 Gone (the version is too
+old) lists again and tells the handlers what changed meanwhile. On a virtual
+clock every stream carries the settle header with a fresh feed id, and every
+event is acknowledged to the clock after the handlers ran, so virtual time
+does not move while an event is in flight (TEAM.md, the settle protocol).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Callable, Iterable
+
+from kubernetes import watch as k8s_watch
+from kubernetes.client.exceptions import ApiException
+
+from support.kube.api import Kind, KubeApi
+
+ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
+SETTLE_HEADER = "X-Budspec-Settle"
+WATCH_SECONDS = 300  # the server ends a stream after this; the informer resumes it
+RETRY_SECONDS = 1.0  # real-time pause before reconnecting after an error
+POLL_SECONDS = 1.0  # a server that cannot watch (405) is listed this often, on the clock
+Handler = Callable[[str, dict, "dict | None"], None]  # (event, object, previous object or None)
+_feed_ids = itertools.count(1)
+
+
+def key_of(obj: dict) -> tuple[str, str]:
+    meta = obj["metadata"]
+    return meta.get("namespace") or "", meta["name"]
+
+
+def settles(clock) -> bool:
+    return bool(getattr(clock, "is_virtual", False)) and hasattr(clock, "feed_handled")
+
+
+class Informer:
+    def __init__(self, api: KubeApi, kind: Kind, clock, *, namespace: str | None = None,
+                 label_selector: str | None = None, name: str = ""):
+        self._api, self.kind, self._clock = api, kind, clock
+        self._namespace, self._selector = namespace, label_selector
+        self.name = name or kind.plural
+        self._cache: dict[tuple[str, str], dict] = {}
+        self._lock = threading.RLock()
+        self._handlers: list[Handler] = []
+        self._resource_version = ""
+        self._stopped = threading.Event()
+        self._connected = threading.Event()
+        self._watch: k8s_watch.Watch | None = None
+        self._thread: threading.Thread | None = None
+        self.changes = 0  # bumped on every change of the cache
+        self.last_error: BaseException | None = None
+
+    # -- use ------------------------------------------------------------------------
+    def add_handler(self, handler: Handler) -> None:
+        self._handlers.append(handler)
+
+    def get(self, namespace: str | None, name: str) -> dict | None:
+        with self._lock:
+            return self._cache.get((namespace or "", name))
+
+    def list(self, namespace: str | None = None, labels: dict[str, str] | None = None) -> list[dict]:
+        with self._lock:
+            items = list(self._cache.values())
+        if namespace is not None:
+            items = [o for o in items if o["metadata"].get("namespace") == namespace]
+        if labels:
+            items = [o for o in items if _matches(o, labels)]
+        return items
+
+    # -- lifecycle --------------------------------------------------------------------
+    def start(self, connect_timeout: float = 30.0) -> "Informer":
+        self._relist(notify=True)
+        self._thread = threading.Thread(target=self._run, name=f"informer-{self.name}", daemon=True)
+        self._thread.start()
+        if not self._connected.wait(connect_timeout) and self.last_error is not None:
+            raise RuntimeError(f"cannot watch {self.kind.plural}: {self.last_error}")
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        watch = self._watch
+        if watch is not None:
+            watch.stop()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    # -- list and watch ----------------------------------------------------------------
+    def _relist(self, notify: bool) -> None:
+        listed = self._api.list(self.kind, self._namespace, label_selector=self._selector)
+        fresh = {key_of(o): _with_kind(o, self.kind) for o in listed.get("items") or []}
+        with self._lock:
+            old, self._cache = self._cache, fresh
+            self._resource_version = (listed.get("metadata") or {}).get("resourceVersion", "")
+            self.changes += 1
+        if not notify:
+            return
+        for key, obj in fresh.items():
+            before = old.get(key)
+            if before is None:
+                self._notify(ADDED, obj, None)
+            elif before["metadata"].get("resourceVersion") != obj["metadata"].get("resourceVersion"):
+                self._notify(MODIFIED, obj, before)
+        for key, obj in old.items():
+            if key not in fresh:
+                self._notify(DELETED, obj, obj)
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                self._stream_once()
+            except ApiException as error:
+                if error.status == 410:
+                    self._relist_quietly()
+                    continue
+                if error.status == 405:  # no watch on this server: list on the clock instead
+                    self._connected.set()
+                    self._poll()
+                    return
+                self._pause(error)
+            except Exception as error:  # noqa: BLE001 - connection lost: reconnect, do not die
+                self._pause(error)
+
+    def _stream_once(self) -> None:
+        feed = f"{self.name}-{next(_feed_ids)}" if settles(self._clock) else None
+        headers = {SETTLE_HEADER: feed} if feed else {}
+        watch = k8s_watch.Watch()
+        self._watch = watch
+
+        def open_stream(**kwargs):
+            response = self._api.open("GET", self.kind.path(self._namespace), headers=headers, timeout=None,
+                                      query=_watch_query(kwargs, self._selector))
+            self._connected.set()
+            return response
+
+        try:
+            for event in watch.stream(open_stream, resource_version=self._resource_version,
+                                      timeout_seconds=WATCH_SECONDS, allow_watch_bookmarks=True):
+                if event is None:
+                    continue
+                try:
+                    self._apply(event["type"], event["raw_object"])
+                finally:
+                    if feed:
+                        self._clock.feed_handled(feed)
+                if self._stopped.is_set():
+                    break
+        finally:
+            if feed:
+                self._clock.feed_closed(feed)
+
+    def _apply(self, kind: str, obj: dict) -> None:
+        version = (obj.get("metadata") or {}).get("resourceVersion")
+        if kind == "BOOKMARK":
+            if version:
+                self._resource_version = version
+            return
+        obj = _with_kind(obj, self.kind)
+        key = key_of(obj)
+        with self._lock:
+            before = self._cache.get(key)
+            if kind == DELETED:
+                self._cache.pop(key, None)
+            else:
+                self._cache[key] = obj
+            if version:
+                self._resource_version = version
+            self.changes += 1
+        if kind == ADDED and before is not None:
+            kind = MODIFIED
+        self._notify(kind, obj, before)
+
+    def _notify(self, kind: str, obj: dict, before: dict | None) -> None:
+        for handler in self._handlers:
+            handler(kind, obj, before)
+
+    def _relist_quietly(self) -> None:
+        try:
+            self._relist(notify=True)
+        except Exception as error:  # noqa: BLE001
+            self._pause(error)
+
+    def _poll(self) -> None:
+        if self._stopped.is_set():
+            return
+        self._relist_quietly()
+        if getattr(self._clock, "is_virtual", False):
+            self._clock.call_later(POLL_SECONDS, self._poll)
+        else:
+            while not self._stopped.wait(POLL_SECONDS):
+                self._relist_quietly()
+
+    def _pause(self, error: BaseException) -> None:
+        self.last_error = error
+        if not self._stopped.is_set():
+            self._stopped.wait(RETRY_SECONDS)  # real time: the server is down or the stream broke
+
+
+def _watch_query(kwargs: dict, selector: str | None) -> Iterable[tuple[str, str]]:
+    query = [("watch", "true"), ("allowWatchBookmarks", "true"),
+             ("timeoutSeconds", str(kwargs.get("timeout_seconds", WATCH_SECONDS)))]
+    if kwargs.get("resource_version"):
+        query.append(("resourceVersion", kwargs["resource_version"]))
+    if selector:
+        query.append(("labelSelector", selector))
+    return query
+
+
+def _with_kind(obj: dict, kind: Kind) -> dict:
+    """List items carry no kind/apiVersion; cached objects do, so they can be written back."""
+    if "kind" not in obj:
+        obj = {"apiVersion": kind.api_version, "kind": kind.kind, **obj}
+    return obj
+
+
+def _matches(obj: dict, labels: dict[str, str]) -> bool:
+    have = obj["metadata"].get("labels") or {}
+    return all(have.get(k) == v for k, v in labels.items())
+
+
+def parse_selector(text: str) -> dict[str, str]:
+    """'app=a,tier=b' (equality terms, as /scale reports a matchLabels selector) -> dict."""
+    labels = {}
+    for term in filter(None, (t.strip() for t in (text or "").split(","))):
+        name, sep, value = term.partition("=")
+        if not sep:
+            raise ValueError(f"selector term {term!r} is not name=value")
+        labels[name.strip()] = value.lstrip("=").strip()
+    return labels
+

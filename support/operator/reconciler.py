@@ -1,0 +1,199 @@
+"""One reconcile of one BudAIScaler, in the step order of the behaviour catalogue §2.2/§2.4.
+
+Reads come from the informers' caches (the scaler, its namespace's scalers,
+pods) and the target's /scale subresource; metrics are scraped over HTTP from
+the pods; the decision is the injected behaviour's; writes go to the /scale
+and status subresources (status only when it changed) and, on a scale or a
+Ready transition, a Kubernetes Event.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Callable
+
+import httpx
+from kubernetes.client.exceptions import ApiException
+
+from support.clock import parse_rfc3339, rfc3339
+from support.operator import learning, scraping
+from support.operator.behaviour import Behaviour
+from support.operator.events import EventRecorder
+from support.kube.informer import Informer, parse_selector
+from support.kube.api import SCALABLE, SCALER, KubeApi, error_message
+from support.reference.budscaler import Recommendation, ScaleRequest
+from support.reference.pods import PodCounts
+from support.reference.scaling_context import ScalingContext
+from support.reference.spec import ScalerSpec
+from support.reference.stabilization import RecommendationWindow
+
+HISTORY_LIMIT = 10
+READY_MESSAGE = "BudAIScaler is ready and operating"
+STATUS_RETRIES = 5
+
+
+class ReconcileError(Exception):
+    """Ends a reconcile with Ready=False and the given reason."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+@dataclass
+class Scale:
+    """What the /scale subresource says of a target."""
+
+    replicas: int
+    observed: int
+    selector: dict[str, str] = field(default_factory=dict)
+
+
+class Reconciler:
+    def __init__(self, api: KubeApi, clock, behaviour: Behaviour, scalers: Informer, pods: Informer,
+                 events: EventRecorder, log: Callable[[str], None]):
+        self._api, self._clock, self._behaviour = api, clock, behaviour
+        self._scalers, self._pods, self._events, self._log = scalers, pods, events, log
+        self._http = httpx.Client(trust_env=False)
+        self._windows: dict[tuple[str, str], RecommendationWindow] = {}
+        self._predictor = learning.new_predictor()
+        self._learning = learning.LearningData(api, behaviour, log)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def forget(self, namespace: str, name: str) -> None:
+        self._windows.pop((namespace, name), None)
+
+    def reconcile(self, scaler: dict) -> None:
+        """One pass over a live scaler that carries the finalizer."""
+        meta = scaler["metadata"]
+        namespace, name = meta.get("namespace", ""), meta["name"]
+        model = self._behaviour.model
+        status = copy.deepcopy(scaler.get("status") or {})
+        now = self._clock.now()
+        try:
+            spec = ScalerSpec.from_object(scaler)
+            self._check(spec)
+            self._scale(scaler, spec, status, now)
+            self._behaviour.ready(status, True, "ScalerReady", READY_MESSAGE, rfc3339(now), model)
+        except ReconcileError as error:
+            self._log(f"{namespace}/{name}: {error.reason}: {error.message}")
+            self._behaviour.ready(status, False, error.reason, error.message, rfc3339(now), model)
+        self._write_status(scaler, status)
+
+    # -- steps -------------------------------------------------------------------------
+    def _check(self, spec: ScalerSpec) -> None:
+        problem = self._behaviour.validate(spec)
+        if problem:
+            raise ReconcileError("ValidationFailed", problem)
+        target = spec.scale_target_ref
+        for other in self._scalers.list(spec.namespace):
+            ref = (other.get("spec") or {}).get("scaleTargetRef") or {}
+            if other["metadata"]["name"] != spec.name and ref.get("kind") == target.kind \
+                    and ref.get("name") == target.name:
+                raise ReconcileError("ConflictDetected", f"conflict: BudAIScaler {other['metadata']['name']} "
+                                                         f"is already targeting {target.kind}/{target.name}")
+        if spec.scaling_strategy not in self._behaviour.strategies:
+            raise ReconcileError("ReconciliationFailed",
+                                 f"scaling strategy {spec.scaling_strategy} is not modelled by the reference controller")
+
+    def _scale(self, scaler: dict, spec: ScalerSpec, status: dict, now: float) -> None:
+        behaviour, model = self._behaviour, self._behaviour.model
+        scale = self._read_scale(spec)
+        current = scale.replicas
+        pods = [p for p in self._pods.list(spec.namespace, scale.selector)
+                if not p["metadata"].get("deletionTimestamp")]
+        collection = scraping.collect(spec, pods, model, self._http)
+        for metric, error in collection.errors.items():
+            self._log(f"{spec.namespace}/{spec.name}: metric {metric}: {error}")
+        previous_actual = status.get("actualScale", current)
+        prediction = learning.predict(behaviour, self._predictor, spec, collection.snapshots, previous_actual, now)
+        counts = PodCounts.from_pods(pods)
+        request = ScaleRequest(spec=spec, context=ScalingContext.build(spec, spec.annotations, model),
+                               current=current, ready=counts.ready, starting=counts.starting,
+                               snapshots=collection.snapshots, now=now,
+                               last_scale_time=_optional_time(status.get("lastScaleTime")), prediction=prediction)
+        window = self._windows.setdefault((spec.namespace, spec.name), RecommendationWindow())
+        decision = behaviour.strategies[spec.scaling_strategy](request, model, window)
+        scaled = decision.replicas != current
+        if scaled:
+            self._write_scale(spec, decision.replicas)
+            self._log(f"{spec.namespace}/{spec.name}: {decision.reason}")
+            self._events.scaled(scaler, current, decision.replicas, decision.reason)
+        self._learning.learn(scaler, spec, collection, current, decision, prediction, previous_actual, status, now)
+        behaviour.prediction_status(status, prediction, model)
+        self._record(status, spec, scale, current, decision, scaled, now)
+
+    def _read_scale(self, spec: ScalerSpec) -> Scale:
+        target = spec.scale_target_ref
+        kind = SCALABLE.get(target.kind)
+        if kind is None:
+            raise ReconcileError("ReconciliationFailed", f"scaling failed: failed to get scale: "
+                                                         f"generic scale not implemented for {target.kind}/{target.name}")
+        try:
+            scale = self._api.get(kind, spec.namespace, target.name, "scale")
+        except ApiException as error:
+            raise ReconcileError("ReconciliationFailed", f"scaling failed: failed to get scale: "
+                                                         f"{error_message(error)}") from None
+        observed = scale.get("status") or {}
+        return Scale(replicas=(scale.get("spec") or {}).get("replicas", 0), observed=observed.get("replicas", 0),
+                     selector=parse_selector(observed.get("selector", "")))
+
+    def _write_scale(self, spec: ScalerSpec, replicas: int) -> None:
+        target = spec.scale_target_ref
+        try:
+            self._api.patch(SCALABLE[target.kind], spec.namespace, target.name, {"spec": {"replicas": replicas}},
+                            sub="scale")
+        except ApiException as error:
+            raise ReconcileError("ReconciliationFailed", f"scaling failed: failed to set scale: "
+                                                         f"{error_message(error)}") from None
+
+    def _record(self, status: dict, spec: ScalerSpec, scale: Scale, current: int, decision: Recommendation,
+                scaled: bool, now: float) -> None:
+        status["desiredScale"] = decision.replicas
+        if self._behaviour.model.has("actual-scale-is-recommendation"):
+            status["actualScale"] = decision.replicas
+        else:
+            status["actualScale"] = scale.observed
+        if scaled:
+            status["lastScaleTime"] = rfc3339(now)
+            entry = {"timestamp": rfc3339(now), "previousScale": current, "newScale": decision.replicas,
+                     "reason": decision.reason, "algorithm": spec.scaling_strategy, "success": True}
+            status["scalingHistory"] = (list(status.get("scalingHistory") or []) + [entry])[-HISTORY_LIMIT:]
+
+    # -- status ------------------------------------------------------------------------
+    def _write_status(self, scaler: dict, status: dict) -> None:
+        """PUT the status subresource when it changed; on 409 read the scaler again and retry."""
+        wanted = {k: v for k, v in status.items() if v not in (None, 0) or k == "conditions"}
+        before = scaler.get("status") or {}
+        if wanted == before:
+            return
+        self._events.ready_changed(scaler, _ready(before), _ready(wanted))
+        meta = scaler["metadata"]
+        namespace, name = meta.get("namespace"), meta["name"]
+        obj = scaler
+        for _ in range(STATUS_RETRIES):
+            body = {**obj, "status": wanted}
+            try:
+                self._api.replace(SCALER, namespace, name, body, sub="status")
+                return
+            except ApiException as error:
+                if error.status == 404:
+                    return
+                if error.status != 409:
+                    self._log(f"{namespace}/{name}: status not written: {error_message(error)}")
+                    return
+            obj = self._api.get_or_none(SCALER, namespace, name)
+            if obj is None:
+                return
+        self._log(f"{namespace}/{name}: status not written: still conflicting after {STATUS_RETRIES} tries")
+
+
+def _ready(status: dict) -> dict | None:
+    return next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+
+
+def _optional_time(text: str | None) -> float | None:
+    return parse_rfc3339(text) if text else None
