@@ -8,6 +8,7 @@ from discovery and every path under it answer 404.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 from support.localcluster.store import Store
@@ -84,10 +85,33 @@ BUILTIN: tuple[Resource, ...] = (
 )
 
 
+_CRD_CACHE: "weakref.WeakKeyDictionary[Store, tuple[int, list[Resource], dict[str, dict]]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _crds(store: Store) -> tuple[list[Resource], dict[str, dict]]:
+    """The served custom resources and the CRDs by name, read again only after a CRD changed.
+
+    Every request routes through here; copying every CRD out of the store per request cost
+    more than the rest of the request together.
+    """
+    version = store.kind_version(CRD_KIND)
+    cached = _CRD_CACHE.get(store)
+    if cached is None or cached[0] != version:
+        crds = store.list(CRD_KIND)
+        cached = _CRD_CACHE[store] = (version, _custom_resources(crds),
+                                          {c["metadata"]["name"]: c for c in crds})
+    return cached[1], cached[2]
+
+
 def custom_resources(store: Store) -> list[Resource]:
     """One Resource per served version of every CRD in the store."""
+    return list(_crds(store)[0])
+
+
+def _custom_resources(crds: list[dict]) -> list[Resource]:
     found = []
-    for crd in store.list(CRD_KIND):
+    for crd in crds:
         spec, names = crd.get("spec", {}), crd.get("spec", {}).get("names", {})
         for version in spec.get("versions", []):
             if not version.get("served", True):
@@ -116,7 +140,7 @@ def crd_version(store: Store, resource: Resource) -> dict:
     """The CRD's `versions[]` entry behind a custom resource ({} for built-ins)."""
     if not resource.crd_name:
         return {}
-    crd = store.get(CRD_KIND, None, resource.crd_name) or {}
+    crd = _crds(store)[1].get(resource.crd_name) or {}
     for version in crd.get("spec", {}).get("versions", []):
         if version.get("name") == resource.version:
             return version

@@ -138,6 +138,12 @@ class Store:
         with self._lock:
             return self.list(kind, namespace), self.resource_version()
 
+    def kind_version(self, kind: str) -> int:
+        """The resourceVersion of the latest change to any object of `kind` (0 if none): a cache key."""
+        with self._lock:
+            history = self._history.get(kind)
+            return history[-1].rv if history else 0
+
     def resource_version(self) -> str:
         """The resourceVersion of the latest write (what a list reports)."""
         return str(self._last_rv)
