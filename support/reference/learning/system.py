@@ -77,6 +77,7 @@ class LearningSystem:
         self.completed: deque[VerifiedPrediction] = deque(maxlen=RING_CAPACITY)
         self.last_record: float | None = None
         self.last_persist: float | None = None
+        self.saved_size: int | None = None
         self.dirty = False
         self.created_at: float | None = None
         self.oldest_data_point: float | None = None
@@ -160,8 +161,11 @@ class LearningSystem:
         return status
 
     def _contract_fields(self, now: float) -> dict:
-        fields = {"storageUsed": storage.format_bytes(
-            storage.storage_size(self._encode(now)))}
+        # The size of the data as last saved in the ConfigMap (what it takes there); before the
+        # first save, what a save would take. Encoding everything on every tick cost more than the
+        # rest of the learning step together.
+        size = self.saved_size if self.saved_size is not None else storage.storage_size(self._encode(now))
+        fields = {"storageUsed": storage.format_bytes(size)}
         if self.oldest_data_point is not None:
             fields["oldestDataPoint"] = rfc3339(self.oldest_data_point)
         for profile in self.seasonal.profiles.values():
@@ -191,6 +195,7 @@ class LearningSystem:
         data = self._encode(now)
         self.dirty = False
         self.last_persist = now
+        self.saved_size = storage.storage_size(data)
         return data
 
     def _encode(self, now: float) -> dict[str, str]:
