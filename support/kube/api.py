@@ -76,10 +76,7 @@ def error_message(error: BaseException) -> str:
 class KubeApi:
     def __init__(self, api_client: ApiClient):
         self.api_client = api_client
-
-    @property
-    def host(self) -> str:
-        return self.api_client.configuration.host
+        self.host = api_client.configuration.host  # the property looks at proxy variables on every read
 
     def request(self, method: str, path: str, *, query: Iterable[tuple[str, Any]] = (), body: Any = None,
                 content_type: str = JSON, headers: dict[str, str] | None = None,
@@ -106,7 +103,7 @@ class KubeApi:
             header_params["Content-Type"] = content_type
         serialized = self.api_client.param_serialize(method, path, query_params=list(query),
                                                      header_params=header_params, body=body,
-                                                     auth_settings=["BearerToken"])
+                                                     auth_settings=["BearerToken"], _host=self.host)
         return self.api_client.call_api(*serialized, _request_timeout=timeout).response
 
     # -- verbs --------------------------------------------------------------------------

@@ -17,10 +17,10 @@ from typing import Callable, Iterable
 from kubernetes import watch as k8s_watch
 from kubernetes.client.exceptions import ApiException
 
+from support.clock import SETTLE_HEADER
 from support.kube.api import Kind, KubeApi
 
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
-SETTLE_HEADER = "X-Budspec-Settle"
 WATCH_SECONDS = 300  # the server ends a stream after this; the informer resumes it
 RETRY_SECONDS = 1.0  # real-time pause before reconnecting after an error
 POLL_SECONDS = 1.0  # a server that cannot watch (405) is listed this often, on the clock
@@ -34,7 +34,7 @@ def key_of(obj: dict) -> tuple[str, str]:
 
 
 def settles(clock) -> bool:
-    return bool(getattr(clock, "is_virtual", False)) and hasattr(clock, "feed_handled")
+    return bool(getattr(clock, "is_virtual", False))
 
 
 class Informer:

@@ -19,10 +19,12 @@ from typing import Callable
 from kubernetes import config as k8s_config
 
 from support.localcluster.containers import ContainerContext, register_image, runner_for
+from support.kube.api import KubeApi
 from support.operator import Behaviour, Operator, behaviour_named
 
 IMAGE = "ghcr.io/budecosystem/budaiscaler"
 BehaviourFor = Callable[[str], Behaviour]  # model name -> behaviour
+ApiFor = Callable[[object], KubeApi]  # official ApiClient -> the operator's API client
 
 
 class _RunningOperator:
@@ -33,17 +35,18 @@ class _RunningOperator:
         self._operator.stop()
 
 
-def operator_image(behaviour_for: BehaviourFor = behaviour_named) -> Callable[[ContainerContext], _RunningOperator]:
+def operator_image(behaviour_for: BehaviourFor = behaviour_named,
+                   api_for: ApiFor = KubeApi) -> Callable[[ContainerContext], _RunningOperator]:
     """The container runner: `--model=` from the container args picks the model."""
     def run(ctx: ContainerContext) -> _RunningOperator:
         model = next((a.split("=", 1)[1] for a in ctx.args if a.startswith("--model=")), "contract")
         api_client = k8s_config.new_client_from_config(config_file=str(ctx.cluster.kubeconfig_path),
                                                        persist_config=False)
-        operator = Operator(api_client, ctx.clock, behaviour_for(model), log=ctx.log)
+        operator = Operator(api_for(api_client), ctx.clock, behaviour_for(model), log=ctx.log)
         operator.start()
         return _RunningOperator(operator)
     return run
 
 
-def register(behaviour_for: BehaviourFor = behaviour_named) -> None:
-    register_image(IMAGE, operator_image(behaviour_for))
+def register(behaviour_for: BehaviourFor = behaviour_named, api_for: ApiFor = KubeApi) -> None:
+    register_image(IMAGE, operator_image(behaviour_for, api_for))
