@@ -20,7 +20,7 @@ def step_record(context):
     recorder = PredictionRecorder(world.predicted_and_running_replicas, world.target.clock,
                                   look_ahead=world.look_ahead_seconds())
     world.notes["recorder"] = recorder
-    world.duties.append(recorder.observe)
+    world.add_duty(recorder.observe, on="changes")
 
 
 @when("predictions are recorded for another {for_:Duration}")

@@ -19,6 +19,9 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
+from support.feed import NamespaceFeed
+from support.kube.api import KubeApi
+
 SCALER_API = "scaler.bud.studio/v1alpha1"
 SCALER_KIND = "BudAIScaler"
 SCALER_CRD = "budaiscalers.scaler.bud.studio"
@@ -122,6 +125,10 @@ class Cluster:
 
     def close(self) -> None:
         self.api_client.close()
+
+    def feed(self, namespace: str, clock) -> NamespaceFeed:
+        """Watches over the namespace's scalers, workloads, pods and ConfigMaps (start it)."""
+        return NamespaceFeed(KubeApi(self.api_client), clock, namespace)
 
     # -- preconditions --------------------------------------------------------
     def check_reachable(self) -> str:

@@ -20,8 +20,12 @@ def configmap_name(scaler: str) -> str:
     return f"{scaler}-learning-data"
 
 
+def labels(scaler: str) -> dict[str, str]:
+    return {LEARNING_DATA_LABEL: "true", SCALER_NAME_LABEL: scaler}
+
+
 def selector(scaler: str) -> str:
-    return f"{LEARNING_DATA_LABEL}=true,{SCALER_NAME_LABEL}={scaler}"
+    return ",".join(f"{k}={v}" for k, v in labels(scaler).items())
 
 
 def bucket_index(day: str, hour: int) -> int:

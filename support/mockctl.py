@@ -2,21 +2,25 @@
 
 A `MockDriver` keeps, per workload, the ordered calls a scenario made (set the
 metrics, set the pattern, set the time) and replays them on every pod of that
-workload, including pods that appear later: `keep_applied` is a waiting duty,
-so while a scenario waits, new pods get the scenario's metrics before they can
-become Ready and be scraped.
+workload, including pods that appear later. A call must succeed on every Ready
+pod (strict); Running pods that are not Ready yet (their server may not listen:
+the pod proxy answers 503) get it when they can, through `keep_applied`, a
+waiting duty that runs when pods change and says whether any pod still lacks
+the calls, so new pods get the scenario's metrics before they are scraped.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 from urllib.parse import urlencode
 
 import httpx
 
-from support.cluster import Cluster
+from support.cluster import Cluster, is_ready
+
+PodLister = Callable[[str, str], list]  # (namespace, deployment) -> the Deployment's pods
 
 
 class MockRequestError(RuntimeError):
@@ -45,8 +49,9 @@ class _Plan:
 
 
 class MockDriver:
-    def __init__(self, cluster: Cluster):
+    def __init__(self, cluster: Cluster, pods: PodLister | None = None):
         self._cluster = cluster
+        self._pods = pods or cluster.workload_pods
         self._http = cluster.http_client()
         self._plans: dict[Workload, _Plan] = {}
         self._applied: dict[tuple[Workload, str], int] = {}  # (workload, pod uid) -> plan version
@@ -59,7 +64,7 @@ class MockDriver:
     def set_on_every_pod(self, workload: Workload, path: str, **params: object) -> int:
         """Make `path?params` hold on every pod of the workload, now and for pods that appear later.
 
-        Returns how many pods took it now. Raises MockRequestError if a running pod refused it.
+        Returns how many pods took it now. Raises MockRequestError if a Ready pod refused it.
         """
         with self._lock:
             plan = self._plans.setdefault(workload, _Plan())
@@ -77,15 +82,15 @@ class MockDriver:
         """GET `path` on every running pod of the workload (e.g. /status); the responses, by pod."""
         return [self._get(workload, pod, path, _clean(params)) for pod in self._running_pods(workload)]
 
-    def keep_applied(self) -> None:
-        """Waiting duty: replay each workload's calls on pods that have not had them yet."""
+    def keep_applied(self) -> bool:
+        """Waiting duty: replay each workload's calls on pods that lack them; False while one still does."""
         with self._lock:
             workloads = list(self._plans)
-        for workload in workloads:
-            self._apply(workload, strict=False)
+        return all([self._apply(workload, strict=False) >= 0 and self._complete(workload) for workload in workloads])
 
     # -- internals ------------------------------------------------------------------
     def _apply(self, workload: Workload, strict: bool) -> int:
+        """Give the plan to every Running pod that lacks it; a refusal by a Ready pod raises when strict."""
         plan = self._plans[workload]
         done = 0
         for pod in self._running_pods(workload):
@@ -96,15 +101,19 @@ class MockDriver:
                 for path, params in plan.calls:
                     self._check(self._get(workload, pod, path, params), pod, path, params)
             except MockRequestError:
-                if strict:
+                if strict and is_ready(pod):
                     raise
                 continue
             self._applied[key] = plan.version
             done += 1
         return done
 
+    def _complete(self, workload: Workload) -> bool:
+        version = self._plans[workload].version
+        return all(self._applied.get((workload, p["metadata"]["uid"])) == version for p in self._running_pods(workload))
+
     def _running_pods(self, workload: Workload) -> list[dict]:
-        pods = self._cluster.workload_pods(workload.namespace, workload.deployment)
+        pods = self._pods(workload.namespace, workload.deployment)
         return [p for p in pods if (p.get("status") or {}).get("phase") == "Running"]
 
     def _get(self, workload: Workload, pod: dict, path: str, params: Mapping[str, object]) -> httpx.Response:

@@ -15,10 +15,11 @@ from hamcrest import is_not
 
 from support import learning_data, manifests
 from support.cluster import MANAGED_BY, SCALER_KIND, ObjectRef, ScalerStatus, is_ready
+from support.feed import NamespaceFeed
 from support.mockctl import MockDriver, Workload
 from support.target import Target, seconds_until
 from support.traffic import SharedDemand
-from support.waiting import Poller
+from support.waiting import ON_CHANGES, ON_PODS, Duty, Poller
 
 RUN_LABEL = "budaiscaler-spec/feature"
 NAMESPACE_GONE_TIMEOUT = 180.0
@@ -48,8 +49,9 @@ class Scenario:
     applied: list[ObjectRef] = field(default_factory=list)
     scaler: str | None = None
     workload: InferenceWorkload | None = None
+    feed: NamespaceFeed | None = None
     notes: dict = field(default_factory=dict)  # values one step hands to a later one
-    duties: list = field(default_factory=list)  # extra waiting duties (e.g. a prediction recorder)
+    duties: list = field(default_factory=list)  # extra waiting duties: (duty, ON_PODS | ON_CHANGES)
 
     @classmethod
     def begin(cls, target: Target, feature: str) -> "Scenario":
@@ -60,7 +62,10 @@ class Scenario:
                                        within=NAMESPACE_GONE_TIMEOUT, what=f"namespace {namespace} to finish terminating")
         labels = {**MANAGED_BY, RUN_LABEL: _slug(feature)[:63]}
         owns = target.cluster.create_namespace(namespace, labels)
-        return cls(target, namespace, owns, MockDriver(target.cluster))
+        feed = target.cluster.feed(namespace, target.clock).start()
+        world = cls(target, namespace, owns, MockDriver(target.cluster), feed=feed)
+        world.mocks = MockDriver(target.cluster, pods=world.workload_pods_of)
+        return world
 
     @property
     def cluster(self):
@@ -68,10 +73,46 @@ class Scenario:
 
     @property
     def poller(self) -> Poller:
-        poller = self.target.poller().with_duty(self.mocks.keep_applied)
-        for duty in self.duties:
-            poller = poller.with_duty(duty)
+        poller = self.target.poller().with_feed(self.feed).with_duty(self.mocks.keep_applied, on=ON_PODS)
+        for duty, on in self.duties:
+            poller = poller.with_duty(duty, on=on)
         return poller
+
+    def add_duty(self, duty: Duty, on: str = ON_PODS) -> None:
+        """Keep `duty` running while this scenario waits: when pods change, or on every change."""
+        self.duties.append((duty, on))
+
+    # -- reading: the watch caches where they are current, else the API ----------------
+    def _cached(self) -> bool:
+        """On the virtual clock, once settled, the caches hold every write made so far."""
+        if self.feed is None or not self.target.clock.is_virtual:
+            return False
+        self.target.clock.settle()
+        return True
+
+    def _scaler_object(self) -> dict:
+        name = self.scaler_name()
+        if not self._cached():
+            return self.cluster.scaler(self.namespace, name)
+        found = self.feed.get(SCALER_KIND, name)
+        if found is None:
+            raise LookupError(f"BudAIScaler {name!r} not found in namespace {self.namespace!r}")
+        return found
+
+    def _deployment_object(self, name: str) -> dict:
+        if not self._cached():
+            return self.cluster.deployment(self.namespace, name)
+        found = self.feed.get("Deployment", name)
+        if found is None:
+            raise LookupError(f"Deployment {name!r} not found in namespace {self.namespace!r}")
+        return found
+
+    def workload_pods_of(self, namespace: str, deployment: str) -> list[dict]:
+        """Pods of a Deployment of this scenario (its selector), without deleting ones."""
+        if namespace != self.namespace or not self._cached():
+            return self.cluster.workload_pods(namespace, deployment)
+        selector = self._deployment_object(deployment)["spec"]["selector"].get("matchLabels", {})
+        return [p for p in self.feed.list("Pod", selector) if not p["metadata"].get("deletionTimestamp")]
 
     # -- setting up -------------------------------------------------------------------
     def apply(self, name: str, without: tuple[str, ...] = ()) -> list[ObjectRef]:
@@ -109,7 +150,7 @@ class Scenario:
         return self.scaler
 
     def status(self) -> ScalerStatus:
-        return self.cluster.scaler_status(self.namespace, self.scaler_name())
+        return ScalerStatus.from_object(self._scaler_object())
 
     def desired_replicas(self) -> int:
         desired = self.status().desired_replicas
@@ -127,14 +168,14 @@ class Scenario:
         return self.status().learning
 
     def running_pods(self) -> int:
-        pods = self.cluster.workload_pods(self.namespace, self._deployment())
+        pods = self.workload_pods_of(self.namespace, self._deployment())
         return sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Running")
 
     def shared_demand(self) -> SharedDemand:
         """The scenario's shared traffic (created on first use, kept applied while waiting)."""
         if "demand" not in self.notes:
             self.notes["demand"] = SharedDemand(self.mocks, self.metrics_endpoint(), self.running_pods)
-            self.duties.append(self.notes["demand"].apply)
+            self.add_duty(self.notes["demand"].apply, on=ON_PODS)
         return self.notes["demand"]
 
     def predicted_and_running_replicas(self) -> tuple[int | None, int]:
@@ -142,7 +183,7 @@ class Scenario:
         return self.status().prediction.get("predictedReplicas"), self.deployment_replicas()
 
     def look_ahead_seconds(self) -> float:
-        config = self.cluster.scaler(self.namespace, self.scaler_name())["spec"].get("predictionConfig") or {}
+        config = self._scaler_object()["spec"].get("predictionConfig") or {}
         return 60.0 * config.get("lookAheadMinutes", 15)
 
     def patch_scaler(self, spec_patch: dict) -> None:
@@ -150,17 +191,19 @@ class Scenario:
 
     # -- reading the workload -----------------------------------------------------------
     def deployment_replicas(self) -> int:
-        return self.cluster.deployment(self.namespace, self._deployment())["spec"].get("replicas", 1)
+        return self._deployment_object(self._deployment())["spec"].get("replicas", 1)
 
     def ready_pods(self) -> int:
-        return sum(1 for p in self.cluster.workload_pods(self.namespace, self._deployment()) if is_ready(p))
+        return sum(1 for p in self.workload_pods_of(self.namespace, self._deployment()) if is_ready(p))
 
     def workload_available(self) -> bool:
-        status = self.cluster.deployment(self.namespace, self._deployment()).get("status") or {}
+        status = self._deployment_object(self._deployment()).get("status") or {}
         return any(c.get("type") == "Available" and c.get("status") == "True" for c in status.get("conditions") or [])
 
     def learning_configmaps(self) -> list[dict]:
         """ConfigMaps labelled as the scaler's learning data (the controller's labels)."""
+        if self._cached():
+            return self.feed.list("ConfigMap", learning_data.labels(self.scaler_name()))
         return self.cluster.configmaps(self.namespace, learning_data.selector(self.scaler_name()))
 
     def learning_configmap(self) -> dict:
@@ -180,12 +223,14 @@ class Scenario:
     def _deployment(self) -> str:
         if self.workload is not None:
             return self.workload.deployment
-        return self.cluster.scaler(self.namespace, self.scaler_name())["spec"]["scaleTargetRef"]["name"]
+        return self._scaler_object()["spec"]["scaleTargetRef"]["name"]
 
     # -- ending -------------------------------------------------------------------------
     def end(self, keep: bool) -> str:
         """Clean up unless `keep`; a namespace the suite did not create is never deleted."""
         self.mocks.close()
+        if self.feed is not None:
+            self.feed.stop()
         if keep:
             return f"kept namespace {self.namespace} for inspection"
         if self.owns_namespace:

@@ -1,18 +1,27 @@
-"""Waiting on a Clock: `eventually`, `consistently` and `hold`.
+"""Waiting on a Clock: `eventually`, `consistently` and `hold`, woken by watch events.
 
-Every wait in the suite goes through here. A wait polls a probe and judges
-each observation with a PyHamcrest matcher; a probe that raises is not an
+Every wait in the suite goes through here. A wait probes and judges each
+observation with a PyHamcrest matcher; a probe that raises is not an
 observation (a failed read must not pass for "0 replicas"), but its error is
 kept. A timeout says what was expected, what was last seen, and the last error.
 
-Duties run before every probe: small idempotent jobs that must keep happening
-while time passes, such as giving new inference pods the scenario's metrics.
+With a `Feed` (the scenario namespace's watches) a wait probes again only when
+something it watches changed: on a virtual clock through
+`advance_until(deadline, stop=changed)`, so no probe runs in a tick where
+nothing changed; on a real clock within moments of a change, and at least
+every `interval` as a fallback. Without a feed it polls every `interval`.
+
+Duties run before a probe: small idempotent jobs that must keep happening
+while time passes. A pod duty (mock replay, shared demand) runs when pods
+changed, a change duty (a recorder) on every change. A duty that reports it
+is not done (a pod not yet listening) makes the wait poll until it is. A duty
+failing on every run of a `hold` fails the step with its last error.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
 from hamcrest.core.base_matcher import Matcher
 from hamcrest.core.string_description import StringDescription
@@ -20,13 +29,25 @@ from hamcrest.core.string_description import StringDescription
 from support.clock import Clock
 
 T = TypeVar("T")
-Duty = Callable[[], None]
+Duty = Callable[[], "bool | None"]  # returns False while it has work it could not do yet
+ON_PODS, ON_CHANGES = "pods", "changes"
 
 _NOTHING = object()
 
 
 class WaitTimeout(AssertionError):
     """A wait ended without the expected observation (an assertion failure, not an error)."""
+
+
+class DutyFailed(RuntimeError):
+    """A duty of a wait failed every time it ran; the message carries its last error."""
+
+
+class Feed(Protocol):
+    changes: int
+    pod_changes: int
+
+    def wait_for_change(self, seen: int, timeout: float) -> bool: ...
 
 
 @dataclass
@@ -37,16 +58,21 @@ class _Record:
     last_error: BaseException | None = None
     last_error_at: float = 0.0
     polls: int = 0
+    pods_seen: int | None = None
+    duty_runs: dict = field(default_factory=dict)      # duty -> runs
+    duty_failures: dict = field(default_factory=dict)  # duty -> (failures, last error)
+    pending: bool = False
 
 
 @dataclass(frozen=True)
 class Poller:
-    """Polling options, e2e-framework style: `Poller(clock).with_interval(2).eventually(...)`."""
+    """Waiting options, e2e-framework style: `Poller(clock).with_interval(2).eventually(...)`."""
 
     clock: Clock
     interval: float = 1.0
     time_scale: float = 1.0
-    duties: tuple[Duty, ...] = field(default=())
+    duties: tuple[tuple[Duty, str], ...] = field(default=())
+    feed: Feed | None = None
 
     def with_interval(self, seconds: float) -> "Poller":
         return replace(self, interval=seconds)
@@ -54,45 +80,84 @@ class Poller:
     def with_time_scale(self, factor: float) -> "Poller":
         return replace(self, time_scale=factor)
 
-    def with_duty(self, duty: Duty) -> "Poller":
-        return replace(self, duties=self.duties + (duty,))
+    def with_duty(self, duty: Duty, on: str = ON_PODS) -> "Poller":
+        if on not in (ON_PODS, ON_CHANGES):
+            raise ValueError(f"a duty runs on {ON_PODS!r} or {ON_CHANGES!r}, not {on!r}")
+        return replace(self, duties=self.duties + ((duty, on),))
+
+    def with_feed(self, feed: Feed | None) -> "Poller":
+        return replace(self, feed=feed)
+
+    def polling(self) -> "Poller":
+        """For probes no watch covers (mock state): poll every `interval`."""
+        return replace(self, feed=None)
 
     def eventually(self, probe: Callable[[], T], matcher: Matcher, *, within: float, what: str) -> T:
-        """Poll until `matcher` accepts the probe's value; deadline `within` × time_scale."""
+        """Probe until `matcher` accepts the probe's value; deadline `within` × time_scale."""
         deadline = within * self.time_scale
         record = _Record(started=self.clock.now())
         while True:
+            seen = self._seen()
             self._run_duties(record)
             value = self._observe(probe, record)
             if value is not _NOTHING and matcher.matches(value):
                 return value
-            elapsed = self.clock.now() - record.started
-            if elapsed >= deadline:
+            if self.clock.now() - record.started >= deadline:
                 raise WaitTimeout(_timeout_message(what, matcher, deadline, record))
-            self.clock.sleep(min(self.interval, deadline - elapsed))
+            self._pause(record, record.started + deadline, seen)
 
     def consistently(self, probe: Callable[[], T], matcher: Matcher, *, for_: float, what: str) -> T:
-        """Poll for `for_` seconds; every observation must satisfy `matcher`."""
+        """Observe for `for_` seconds; every observation must satisfy `matcher`."""
         record = _Record(started=self.clock.now())
         while True:
+            seen = self._seen()
             self._run_duties(record)
             value = self._observe(probe, record)
             if value is not _NOTHING and not matcher.matches(value):
                 raise WaitTimeout(_broken_message(what, matcher, for_, record, value))
-            elapsed = self.clock.now() - record.started
-            if elapsed >= for_:
+            if self.clock.now() - record.started >= for_:
                 if record.last_value is _NOTHING:
                     raise WaitTimeout(_never_seen_message(what, matcher, for_, record))
                 return record.last_value
-            self.clock.sleep(min(self.interval, for_ - elapsed))
+            self._pause(record, record.started + for_, seen)
 
     def hold(self, for_: float) -> None:
         """Let `for_` seconds of cluster time pass while the duties keep running."""
-        started = self.clock.now()
-        record = _Record(started=started)
-        while (remaining := for_ - (self.clock.now() - started)) > 0:
-            self.clock.sleep(min(self.interval, remaining))
+        record = _Record(started=self.clock.now())
+        end = record.started + for_
+        while self.clock.now() < end:
+            seen = self._seen()
+            self._pause(record, end, seen)
             self._run_duties(record)
+        failing = [(duty, count, error) for duty, (count, error) in record.duty_failures.items()
+                   if count == record.duty_runs.get(duty)]
+        if failing:
+            duty, count, error = failing[0]
+            raise DutyFailed(f"{_duty_name(duty)} failed every time it ran while {for_:.0f} s passed "
+                             f"({count} runs); last error: {type(error).__name__}: {error}") from error
+
+    # -- internals --------------------------------------------------------------------
+    def _seen(self) -> int:
+        return self.feed.changes if self.feed is not None else 0
+
+    def _pause(self, record: _Record, until: float, seen: int) -> None:
+        """Let time pass until `until`, or until what the wait watches changed."""
+        remaining = until - self.clock.now()
+        if remaining <= 0:
+            return
+        feed = self.feed
+        if feed is None or record.pending:
+            step = min(self.interval, remaining)
+            if feed is not None and self.clock.is_virtual:
+                self.clock.advance_until(self.clock.now() + step, stop=lambda: feed.changes != seen)
+            elif feed is not None:
+                feed.wait_for_change(seen, step)
+            else:
+                self.clock.sleep(step)
+        elif self.clock.is_virtual:
+            self.clock.advance_until(until, stop=lambda: feed.changes != seen)
+        else:
+            feed.wait_for_change(seen, min(self.interval, remaining))
 
     def _observe(self, probe: Callable[[], Any], record: _Record) -> Any:
         record.polls += 1
@@ -105,11 +170,27 @@ class Poller:
         return value
 
     def _run_duties(self, record: _Record) -> None:
-        for duty in self.duties:
+        pods = self.feed.pod_changes if self.feed is not None else None
+        pods_changed = pods is None or pods != record.pods_seen or record.pending
+        record.pods_seen, record.pending = pods, False
+        for duty, on in self.duties:
+            if on == ON_PODS and not pods_changed:
+                continue
+            record.duty_runs[duty] = record.duty_runs.get(duty, 0) + 1
             try:
-                duty()
+                if duty() is False:
+                    record.pending = True
             except Exception as error:
                 record.last_error, record.last_error_at = error, self.clock.now()
+                count, _ = record.duty_failures.get(duty, (0, None))
+                record.duty_failures[duty] = (count + 1, error)
+                record.pending = True
+
+
+def _duty_name(duty: Duty) -> str:
+    owner = getattr(duty, "__self__", None)
+    name = getattr(duty, "__name__", repr(duty))
+    return f"the waiting duty {type(owner).__name__}.{name}" if owner is not None else f"the waiting duty {name}"
 
 
 def _describe(matcher: Matcher) -> str:

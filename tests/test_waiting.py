@@ -104,3 +104,70 @@ def test_virtual_clock_runs_timers_in_order_and_lets_callbacks_schedule():
     clock.advance(10)
     assert [(n, t - t0) for n, t in seen] == [("b", 2), ("c", 3), ("a", 5)]
     assert clock.now() - t0 == 10
+
+
+class _Feed:
+    """A stand-in for the namespace feed: the clock's timers change it."""
+
+    def __init__(self):
+        self.changes = 0
+        self.pod_changes = 0
+
+    def change(self, pods=False):
+        self.changes += 1
+        self.pod_changes += int(pods)
+
+    def wait_for_change(self, seen, timeout):
+        raise AssertionError("a virtual-clock wait must not block in real time")
+
+
+def test_on_the_virtual_clock_a_fed_wait_probes_only_when_something_changed():
+    clock, feed, probes = VirtualClock(), _Feed(), []
+    t0 = clock.now()
+    for at in (30, 70, 140):
+        clock.call_later(at, feed.change)
+
+    def probe():
+        probes.append(clock.now() - t0)
+        return feed.changes
+
+    Poller(clock, interval=1.0).with_feed(feed).eventually(probe, equal_to(3), within=600, what="three changes")
+    assert probes == [0, 30, 70, 140]
+
+
+def test_pod_duties_run_when_pods_change_and_poll_while_they_report_unfinished_work():
+    clock, feed, runs = VirtualClock(), _Feed(), []
+    t0 = clock.now()
+    clock.call_later(20, lambda: feed.change(pods=True))
+    clock.call_later(50, lambda: feed.change(pods=False))
+
+    def duty():
+        runs.append(clock.now() - t0)
+        return len(runs) >= 4  # "a pod is not listening yet" for the first three runs
+
+    Poller(clock, interval=2.0).with_feed(feed).with_duty(duty).hold(100)
+    assert runs == [20, 22, 24, 26], "pods changed at 20; polled every 2 s until done; 50 was no pod change"
+
+
+def test_a_duty_failing_on_every_run_of_a_hold_fails_it_with_its_last_error():
+    clock = VirtualClock()
+
+    def broken():
+        raise ConnectionError("pod proxy answered 502")
+
+    with pytest.raises(Exception) as raised:
+        Poller(clock, interval=5.0).with_duty(broken).hold(30)
+    assert "failed every time it ran" in str(raised.value)
+    assert "ConnectionError: pod proxy answered 502" in str(raised.value)
+
+
+def test_a_duty_that_recovers_does_not_fail_the_hold():
+    clock, calls = VirtualClock(), []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise ConnectionError("not yet")
+
+    Poller(clock, interval=5.0).with_duty(flaky).hold(30)
+    assert len(calls) == 6
