@@ -23,7 +23,7 @@ test: $(STAMP) kubectl    ## unit tests + the whole spec on the embedded cluster
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-bench: $(STAMP)           ## wall time of each feature vs the old shell suite
+bench: $(STAMP)           ## the whole spec: seconds per scenario, and each capability vs the old shell suite
 	$(BIN)/python scripts/benchmark.py
 
 properties: $(STAMP)      ## property tests and fuzzing with hypothesis's long random profile (CI runs a fixed one)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import traceback
 from contextlib import contextmanager
 
 from behave.tag_matcher import ActiveTagMatcher
@@ -26,15 +27,21 @@ def before_all(context):
         context.target = Target.start(context.settings)
     except (SettingsError, RuntimeError) as error:
         # a clear one-line reason and exit 2, not a traceback (behave would turn SystemExit into a hook error)
-        print(f"\nbudaiscaler-spec cannot start: {error}\n", file=sys.stderr)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(2)
+        _cannot_start(str(error))
+    except Exception:  # a bug (e.g. the controller does not import): the traceback is the reason
+        _cannot_start(traceback.format_exc())
     print(context.target.banner())
     context.active_tags = ActiveTagMatcher({
         "target": context.settings.target, "model": context.settings.model,
         "controller_restart": "allowed" if context.settings.may_restart_controller else "refused"})
     context.gaps = GapLedger(context.settings.model)
+
+
+def _cannot_start(reason: str) -> None:
+    print(f"\nbudaiscaler-spec cannot start: {reason}\n", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(2)
 
 
 def before_scenario(context, scenario):

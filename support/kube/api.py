@@ -97,14 +97,18 @@ class KubeApi:
     def open(self, method: str, path: str, *, query: Iterable[tuple[str, Any]] = (), body: Any = None,
              content_type: str = JSON, headers: dict[str, str] | None = None,
              timeout: float | tuple | None = REQUEST_TIMEOUT):
-        """The raw urllib3 response, unread: for watch streams and `request`."""
+        """The raw urllib3 response, unread: for watch streams and `request`.
+
+        The body goes to the REST client as it is (it JSON-encodes it once): the ApiClient's
+        sanitize_for_serialization would walk every node of it first, for models we do not use.
+        """
         header_params = {"Accept": JSON, **(headers or {})}
         if body is not None:
             header_params["Content-Type"] = content_type
-        serialized = self.api_client.param_serialize(method, path, query_params=list(query),
-                                                     header_params=header_params, body=body,
-                                                     auth_settings=["BearerToken"], _host=self.host)
-        return self.api_client.call_api(*serialized, _request_timeout=timeout).response
+        method_, url, header_params, _, post = self.api_client.param_serialize(
+            method, path, query_params=list(query), header_params=header_params,
+            auth_settings=["BearerToken"], _host=self.host)
+        return self.api_client.call_api(method_, url, header_params, body, post, _request_timeout=timeout).response
 
     # -- verbs --------------------------------------------------------------------------
     def get(self, kind: Kind, namespace: str | None, name: str, sub: str | None = None) -> dict:

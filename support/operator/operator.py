@@ -22,7 +22,7 @@ from kubernetes.client.exceptions import ApiException
 from support.operator.behaviour import Behaviour
 from support.operator.events import EventRecorder
 from support.kube.informer import ADDED, DELETED, Informer, key_of
-from support.kube.api import POD, SCALER, KubeApi, error_message
+from support.kube.api import POD, SCALER, Kind, KubeApi, error_message
 from support.operator.leader import LeaderElection
 from support.operator.queue import WorkQueue
 from support.operator.reconciler import Reconciler
@@ -41,8 +41,9 @@ class Operator:
         self.pods = Informer(self.api, POD, clock, name="pods")
         self._queue = WorkQueue(clock, self._work)
         self._leader = leader_election
+        self._targets: dict[str, Informer | None] = {}
         self._reconciler = Reconciler(self.api, clock, self.behaviour, self.scalers, self.pods,
-                                      EventRecorder(self.api, clock, log), log)
+                                      EventRecorder(self.api, clock, log), log, targets=self._target_informer)
         self._lock = threading.Lock()
         self._running = False
 
@@ -63,6 +64,9 @@ class Operator:
         self._queue.stop()
         self.scalers.stop()
         self.pods.stop()
+        for informer in list(self._targets.values()):
+            if informer is not None:
+                informer.stop()
         if self._leader is not None:
             self._leader.release()
         self._reconciler.close()
@@ -125,6 +129,17 @@ class Operator:
             if error.status not in (404, 409):
                 self._log(f"{meta.get('namespace')}/{meta['name']}: finalizer not updated: {error_message(error)}")
             return None
+
+    def _target_informer(self, kind: Kind) -> Informer | None:
+        """A cache of the scale targets of `kind`, started when a scaler first targets it (None: not served)."""
+        if kind.kind not in self._targets:
+            informer = Informer(self.api, kind, self.clock, name=kind.plural)
+            try:
+                self._targets[kind.kind] = informer.start()
+            except ApiException as error:
+                self._log(f"not caching {kind.plural}: {error_message(error)}")
+                self._targets[kind.kind] = None
+        return self._targets[kind.kind]
 
     def _renew_lease(self) -> None:
         was = self._leader.is_leader

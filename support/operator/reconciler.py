@@ -1,7 +1,8 @@
 """One reconcile of one BudAIScaler, in the step order of the behaviour catalogue §2.2/§2.4.
 
 Reads come from the informers' caches (the scaler, its namespace's scalers,
-pods) and the target's /scale subresource; metrics are scraped over HTTP from
+pods, the target: what its /scale subresource would say, which is read
+directly only for kinds not cached or selectors with expressions); metrics are scraped over HTTP from
 the pods; the decision is the injected behaviour's; writes go to the /scale
 and status subresources (status only when it changed) and, on a scale or a
 Ready transition, a Kubernetes Event.
@@ -13,7 +14,6 @@ import copy
 from dataclasses import dataclass, field
 from typing import Callable
 
-import httpx
 from kubernetes.client.exceptions import ApiException
 
 from support.clock import parse_rfc3339, rfc3339
@@ -21,7 +21,7 @@ from support.operator import learning, scraping
 from support.operator.behaviour import Behaviour
 from support.operator.events import EventRecorder
 from support.kube.informer import Informer, parse_selector
-from support.kube.api import SCALABLE, SCALER, KubeApi, error_message
+from support.kube.api import SCALABLE, SCALER, Kind, KubeApi, error_message
 from support.reference.budscaler import Recommendation, ScaleRequest
 from support.reference.pods import PodCounts
 from support.reference.scaling_context import ScalingContext
@@ -52,16 +52,17 @@ class Scale:
 
 class Reconciler:
     def __init__(self, api: KubeApi, clock, behaviour: Behaviour, scalers: Informer, pods: Informer,
-                 events: EventRecorder, log: Callable[[str], None]):
-        self._api, self._clock, self._behaviour = api, clock, behaviour
+                 events: EventRecorder, log: Callable[[str], None],
+                 targets: Callable[[Kind], Informer | None] = lambda kind: None):
+        self._api, self._clock, self._behaviour, self._targets = api, clock, behaviour, targets
         self._scalers, self._pods, self._events, self._log = scalers, pods, events, log
-        self._http = httpx.Client(trust_env=False)
+        self._http = scraping.new_http()
         self._windows: dict[tuple[str, str], RecommendationWindow] = {}
         self._predictor = learning.new_predictor()
         self._learning = learning.LearningData(api, behaviour, log)
 
     def close(self) -> None:
-        self._http.close()
+        self._http.clear()
 
     def forget(self, namespace: str, name: str) -> None:
         self._windows.pop((namespace, name), None)
@@ -132,6 +133,17 @@ class Reconciler:
         if kind is None:
             raise ReconcileError("ReconciliationFailed", f"scaling failed: failed to get scale: "
                                                          f"generic scale not implemented for {target.kind}/{target.name}")
+        cached = self._targets(kind)
+        if cached is not None:
+            obj = cached.get(spec.namespace, target.name)
+            if obj is None:
+                raise ReconcileError("ReconciliationFailed", f"scaling failed: failed to get scale: "
+                                                             f'{kind.plural}.{kind.group} "{target.name}" not found')
+            selector = (obj.get("spec") or {}).get("selector") or {}
+            if not selector.get("matchExpressions"):
+                return Scale(replicas=(obj.get("spec") or {}).get("replicas", 1),
+                             observed=(obj.get("status") or {}).get("replicas", 0),
+                             selector=dict(selector.get("matchLabels") or {}))
         try:
             scale = self._api.get(kind, spec.namespace, target.name, "scale")
         except ApiException as error:

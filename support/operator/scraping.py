@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import httpx
+import urllib3
 
 from support.reference.metrics import MetricNotFound, Snapshot, parse_metric, pod_metrics_url, pod_source_snapshot
 from support.reference.model import Model
@@ -36,7 +36,12 @@ class Collection:
     bodies: list[str] = field(default_factory=list)  # bodies of the first pod source, for LLM metrics
 
 
-def collect(spec: ScalerSpec, pods: list[dict], model: Model, http: httpx.Client) -> Collection:
+def new_http() -> urllib3.PoolManager:
+    """Keep-alive connections to the pods, no proxies (pod IPs are reached directly, as kubelet-less scrapers do)."""
+    return urllib3.PoolManager(maxsize=4, retries=False, timeout=urllib3.Timeout(total=SCRAPE_TIMEOUT))
+
+
+def collect(spec: ScalerSpec, pods: list[dict], model: Model, http: urllib3.PoolManager) -> Collection:
     """Read every metric source of `spec` from the workload's pods."""
     result = Collection()
     running = running_pods(pods)
@@ -52,7 +57,7 @@ def collect(spec: ScalerSpec, pods: list[dict], model: Model, http: httpx.Client
     return result
 
 
-def _collect_pod_source(source: MetricSource, ready: list[dict], model: Model, http: httpx.Client,
+def _collect_pod_source(source: MetricSource, ready: list[dict], model: Model, http: urllib3.PoolManager,
                         result: Collection) -> None:
     values, failures, bodies = [], [], []
     for pod in ready:
@@ -60,7 +65,7 @@ def _collect_pod_source(source: MetricSource, ready: list[dict], model: Model, h
             body = _fetch(pod, source, http)
             values.append(parse_metric(body, source.target_metric))
             bodies.append(body)
-        except (MetricNotFound, httpx.HTTPError, ValueError) as error:
+        except (MetricNotFound, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
             failures.append(f"{pod['metadata']['name']}: {error}")
     snap = pod_source_snapshot(values, len(ready), model)
     if snap is None:
@@ -72,15 +77,15 @@ def _collect_pod_source(source: MetricSource, ready: list[dict], model: Model, h
         result.bodies = bodies
 
 
-def _fetch(pod: dict, source: MetricSource, http: httpx.Client) -> str:
+def _fetch(pod: dict, source: MetricSource, http: urllib3.PoolManager) -> str:
     ip = (pod.get("status") or {}).get("podIP")
     if not ip:
         raise ValueError("pod has no IP")
     url = pod_metrics_url(ip, source)
-    response = http.get(url, timeout=SCRAPE_TIMEOUT)
-    if response.status_code != 200:
-        raise ValueError(f"unexpected status code {response.status_code} from {url}")
-    return response.text
+    response = http.request("GET", url)
+    if response.status != 200:
+        raise ValueError(f"unexpected status code {response.status} from {url}")
+    return response.data.decode("utf-8", "replace")
 
 
 def llm_metrics(bodies: list[str]) -> dict[str, float]:
