@@ -63,7 +63,7 @@ class Scenario:
         labels = {**MANAGED_BY, RUN_LABEL: _slug(feature)[:63]}
         owns = target.cluster.create_namespace(namespace, labels)
         feed = target.cluster.feed(namespace, target.clock).start()
-        world = cls(target, namespace, owns, MockDriver(target.cluster), feed=feed)
+        world = cls(target, namespace, owns, mocks=None, feed=feed)  # type: ignore[arg-type]
         world.mocks = MockDriver(target.cluster, pods=world.workload_pods_of)
         return world
 

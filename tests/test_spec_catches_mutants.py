@@ -1,79 +1,150 @@
-"""The spec fails when the model misbehaves: each deliberately broken model is caught.
+"""The spec fails when the model misbehaves: each deliberately broken operator is caught.
 
-Runs features against the mutants of tests/mutants/catalog.py on the embedded
-cluster and checks that the scenarios guarding the broken promise fail (and,
-as a control, that the unbroken model passes them).
+For each mutant of tests/mutants/catalog.py, behave runs only the scenarios it
+needs on the embedded cluster: those guarding the broken promise, which must
+fail on an assertion (a failed Then, not an error), and one unrelated scenario
+that must still pass (the mutant breaks one promise, not the run). behave's exit
+code must say the run failed. A control run of the unbroken operator passes
+every guard. Outline rows are keyed by their example values, not positions.
 """
+
+from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from behave.parser import parse_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# mutant -> (feature, scenarios that must catch it)
+SCALER_READY = "The scaler becomes Ready"
+SCALE_UP = "Scale-up when GPU cache usage rises above the target"
+EXTREME_MAX_5 = "Replicas stay within the bounds under extreme load [load=extreme, usage=100%, min=1, max=5, settled=5]"
+LIGHT_MIN_2 = "Replicas stay within the bounds under light load [load=light, usage=10%, min=2, max=5, settled=2]"
+QUICK = "Accuracy over a short traffic trace [length=short, phase=3 minutes, tail=6 minutes]"
+FULL = "Accuracy over a long traffic trace [length=long, phase=6 minutes, tail=10 minutes]"
+DATA_POINT = "A data point is collected every reconcile"
+SAVED = "Learning data is saved in a ConfigMap"
+
+
+@dataclass(frozen=True)
+class Catch:
+    feature: str
+    guards: frozenset[str]  # must fail, on an assertion
+    unaffected: str         # must still pass
+
+
+def catch(feature: str, guards: set[str], unaffected: str) -> Catch:
+    return Catch(feature, frozenset(guards), unaffected)
+
+
 CAUGHT_BY = {
-    "ignore-max-replicas": ("scaling", {"Replicas stay within the bounds under extreme load -- @1.1 "}),
-    "ignore-min-replicas": ("scaling", {"Replicas stay within the bounds under light load -- @1.5 "}),
-    "skip-scale-down-window": ("scaling", {"No scale-down before the scale-down window has passed"}),
-    "never-scale-up": ("scaling", {"Scale-up when GPU cache usage rises above the target"}),
-    "never-scale-down": ("scaling", {"Scale-down when the load falls"}),
-    "never-write-target": ("scaling", {"The deployment follows the desired replicas"}),
-    "never-ready": ("scaling", {"The scaler becomes Ready"}),
-    "no-validation": ("scaling", {"A scaler whose minimum exceeds its maximum says why it is not Ready"}),
-    "no-pattern-detection": ("learning", {"KV cache pressure is detected",
-                                          "A batch spike is detected as batch ingestion"}),
-    "no-data-points": ("learning", {"A data point is collected every reconcile",
-                                    "Data points accrue across the hours of the day"}),
-    "never-persist": ("learning", {"The learned daily profile follows the traffic",
-                                   "Learning data is saved in a ConfigMap",
-                                   "Learning data survives a controller restart"}),
-    "forget-on-restart": ("learning", {"Learning data survives a controller restart"}),
-    "inverted-direction-accuracy": ("learning", {"Prediction accuracy is tracked"}),
-    "mape-over-predicted": ("accuracy", {"Accuracy over a short traffic trace -- @1.1 the old suite's --quick"}),
-    "no-prediction-status": ("accuracy", {"Accuracy over a short traffic trace -- @1.1 the old suite's --quick",
-                                          "Accuracy over a long traffic trace -- @2.1 the old suite's --full"}),
-    "prediction-without-confidence": ("prediction", {"No predictive scale-up without enough history"}),
-    "hints-ignored": ("prediction", {"Scheduled capacity is in place when the afternoon peak begins"}),
+    "ignore-max-replicas": catch("scaling", {EXTREME_MAX_5}, SCALER_READY),
+    "ignore-min-replicas": catch("scaling", {LIGHT_MIN_2}, SCALER_READY),
+    "skip-scale-down-window": catch("scaling", {"No scale-down before the scale-down window has passed"}, SCALE_UP),
+    "never-scale-up": catch("scaling", {SCALE_UP}, SCALER_READY),
+    "never-scale-down": catch("scaling", {"Scale-down when the load falls"}, SCALER_READY),
+    "never-write-target": catch("scaling", {"The deployment follows the desired replicas"}, SCALE_UP),
+    "never-ready": catch("scaling", {SCALER_READY}, EXTREME_MAX_5),
+    "no-validation": catch("scaling", {"A scaler whose minimum exceeds its maximum says why it is not Ready"},
+                           SCALER_READY),
+    "no-pattern-detection": catch("learning", {"KV cache pressure is detected",
+                                               "A batch spike is detected as batch ingestion"}, DATA_POINT),
+    "no-data-points": catch("learning", {DATA_POINT, "Data points accrue across the hours of the day"},
+                            "KV cache pressure is detected"),
+    "never-persist": catch("learning", {"The learned daily profile follows the traffic", SAVED,
+                                        "Learning data survives a controller restart"}, DATA_POINT),
+    "forget-on-restart": catch("learning", {"Learning data survives a controller restart"}, SAVED),
+    "inverted-direction-accuracy": catch("learning", {"Prediction accuracy is tracked"}, DATA_POINT),
+    "mape-over-predicted": catch("accuracy", {QUICK}, None),
+    "no-prediction-status": catch("accuracy", {QUICK, FULL}, None),
+    "prediction-without-confidence": catch("prediction", {"No predictive scale-up without enough history"},
+                                           "Scheduled capacity is in place when the afternoon peak begins"),
+    "hints-ignored": catch("prediction", {"Scheduled capacity is in place when the afternoon peak begins"},
+                           "No predictive scale-up without enough history"),
 }
 # The issues ask that every scenario of these features is caught by some broken model.
 EVERY_SCENARIO_GUARDED = ("learning", "accuracy")
 
 
-def run_feature(feature: str, tmp_path: Path, mutant: str | None = None) -> dict[str, str]:
-    """Scenario name -> status of one behave run (optionally with a mutant applied)."""
-    report = tmp_path / f"{mutant or 'clean'}.json"
-    behave_args = [f"features/{feature}.feature", "-f", "json", "-o", str(report), "--no-junit",
-                   "-D", f"artifacts={tmp_path / 'artifacts'}"]
-    if mutant:
-        command = [sys.executable, "tests/mutants/run.py", mutant, *behave_args]
-    else:
-        command = [sys.executable, "-m", "behave", *behave_args]
-    subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    features = json.loads(report.read_text())
-    return {element["name"]: element["status"] for feature_ in features
-            for element in feature_.get("elements", []) if element.get("type") == "scenario"}
+def scenario_lines(feature: str) -> dict[str, int]:
+    """Scenario key -> line in the feature file; an outline row's key carries its example values."""
+    lines = {}
+    for scenario in parse_file(str(ROOT / f"features/{feature}.feature")).walk_scenarios():
+        row = getattr(scenario, "_row", None)
+        if row is None:
+            lines[scenario.name] = scenario.line
+        else:
+            values = ", ".join(f"{k}={v}" for k, v in zip(row.headings, row.cells))
+            lines[f"{scenario.name.split(' -- @')[0]} [{values}]"] = scenario.line
+    return lines
+
+
+@dataclass
+class Run:
+    exit_code: int
+    statuses: dict[str, str]          # scenario key -> passed / failed / error / skipped
+    failed_steps: dict[str, str]      # scenario key -> "<keyword> <step>: <status>" of its first bad step
+    output: str
+
+
+def run_scenarios(feature: str, keys: set[str], tmp_path: Path, mutant: str | None = None) -> Run:
+    lines = scenario_lines(feature)
+    missing = keys - set(lines)
+    assert not missing, f"no such scenarios in {feature}.feature: {missing}"
+    by_line = {line: key for key, line in lines.items()}
+    report = tmp_path / f"{mutant or 'clean'}-{feature}.json"
+    behave_args = [*(f"features/{feature}.feature:{lines[k]}" for k in sorted(keys)), "-f", "json",
+                   "-o", str(report), "--no-junit", "-D", f"artifacts={tmp_path / 'artifacts'}"]
+    command = ([sys.executable, "tests/mutants/run.py", mutant, *behave_args] if mutant
+               else [sys.executable, "-m", "behave", *behave_args])
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    statuses, failed_steps = {}, {}
+    for element in (e for f in json.loads(report.read_text()) for e in f.get("elements", [])):
+        if element.get("type") != "scenario":
+            continue
+        key = by_line[int(element["location"].rsplit(":", 1)[1])]
+        statuses[key] = element["status"]
+        bad = next((s for s in element["steps"] if s.get("result", {}).get("status") not in (None, "passed")), None)
+        if bad is not None:
+            failed_steps[key] = f"{bad['keyword']} {bad['name']}: {bad['result']['status']}"
+    return Run(done.returncode, statuses, failed_steps, done.stdout[-3000:] + done.stderr[-3000:])
 
 
 @pytest.fixture(scope="module")
 def clean_results(tmp_path_factory):
+    """The unbroken operator on every scenario some mutant needs, one run per feature."""
     tmp = tmp_path_factory.mktemp("clean")
-    return {feature: run_feature(feature, tmp) for feature in {f for f, _ in CAUGHT_BY.values()}}
+    wanted: dict[str, set[str]] = {}
+    for c in CAUGHT_BY.values():
+        wanted.setdefault(c.feature, set()).update(c.guards | ({c.unaffected} if c.unaffected else set()))
+    return {feature: run_scenarios(feature, keys, tmp) for feature, keys in wanted.items()}
 
 
 @pytest.mark.parametrize("mutant", sorted(CAUGHT_BY))
 def test_broken_model_is_caught(mutant, clean_results, tmp_path):
-    feature, guards = CAUGHT_BY[mutant]
-    results = run_feature(feature, tmp_path, mutant)
-    for scenario in guards:
-        assert clean_results[feature][scenario] == "passed", f"control: {scenario!r} should pass unbroken"
-        assert results[scenario] == "failed", f"the {mutant} model should fail {scenario!r}, got {results[scenario]}"
+    c = CAUGHT_BY[mutant]
+    clean = clean_results[c.feature]
+    keys = set(c.guards) | ({c.unaffected} if c.unaffected else set())
+    for key in keys:
+        assert clean.statuses.get(key) == "passed", f"control: {key!r} should pass unbroken:\n{clean.output}"
+    run = run_scenarios(c.feature, keys, tmp_path, mutant)
+    assert run.exit_code != 0, f"behave should exit non-zero with the {mutant} model:\n{run.output}"
+    for guard in c.guards:
+        assert run.statuses.get(guard) == "failed", \
+            f"the {mutant} model should fail {guard!r} on an assertion, got {run.statuses.get(guard)}:\n{run.output}"
+        assert run.failed_steps[guard].endswith(": failed"), \
+            f"{guard!r} should fail on a Then's assertion, not an error: {run.failed_steps[guard]}"
+    if c.unaffected:
+        assert run.statuses.get(c.unaffected) == "passed", \
+            f"the {mutant} model should leave {c.unaffected!r} passing:\n{run.output}"
 
 
 @pytest.mark.parametrize("feature", EVERY_SCENARIO_GUARDED)
-def test_every_scenario_catches_some_broken_model(feature, clean_results):
-    guarded = set().union(*(guards for f, guards in CAUGHT_BY.values() if f == feature))
-    assert set(clean_results[feature]) <= guarded, f"{feature} scenarios no mutant checks"
+def test_every_scenario_catches_some_broken_model(feature):
+    guarded = set().union(*(c.guards for c in CAUGHT_BY.values() if c.feature == feature))
+    assert set(scenario_lines(feature)) <= guarded, f"{feature} scenarios no mutant checks"

@@ -1,132 +1,155 @@
-"""Deliberately broken reference models: each breaks one promise of BudAIScaler.
+"""Deliberately broken reference operators: each breaks one promise of BudAIScaler.
 
 The spec is only worth something if it fails when BudAIScaler misbehaves. Each
-mutant here patches one piece of the reference model (in the behave process,
-where the embedded cluster runs the controller); tests/test_spec_catches_mutants.py
-runs the features against it and checks which scenarios catch it. The mutants
-live in tests/, never in support/: the shipped model has no fault switches.
+mutant here is built through the operator's seams: a `Behaviour` whose strategy
+functions, validation, Ready rule, learning factory or prediction hooks are
+wrapped or replaced, or an API client that drops one kind of write. Nothing
+patches a module. tests/test_spec_catches_mutants.py runs features against
+each and checks which scenarios catch it. The mutants live in tests/, never in
+support/: the shipped operator has no fault switches.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Callable
 
-from support.localcluster import controller, learning_loop
-from support.reference import budscaler, stabilization
-from support.reference.learning import accuracy_tracker, patterns, seasonal, system
+from support.kube.api import KubeApi
+from support.operator.behaviour import Behaviour, Strategy, set_ready
+from support.reference.budscaler import Recommendation, ScaleRequest
+from support.reference.learning.accuracy_tracker import AccuracyTracker
+from support.reference.learning.patterns import PatternDetector
+from support.reference.learning.seasonal import SeasonalManager
+from support.reference.learning.system import LearningSystem
 
 
-def _clamp_without_max(ctx, d):
-    return max(d, ctx.min_replicas)
+@dataclass(frozen=True)
+class Mutant:
+    """How to build the broken operator: a change of behaviour and, for write faults, of its API client."""
+
+    behaviour: Callable[[Behaviour], Behaviour] = lambda behaviour: behaviour
+    api: Callable[[object], KubeApi] = KubeApi
 
 
-def _clamp_without_min(ctx, d):
-    return min(d, ctx.max_replicas)
+# -- strategy wrappers ----------------------------------------------------------------------
+
+def _each_strategy(wrap: Callable[[Strategy], Strategy]) -> Callable[[Behaviour], Behaviour]:
+    def change(behaviour: Behaviour) -> Behaviour:
+        return dataclasses.replace(behaviour, strategies={n: wrap(s) for n, s in behaviour.strategies.items()})
+    return change
 
 
-def ignore_max_replicas() -> None:
-    budscaler.clamp = _clamp_without_max
+def _with_context(**changes) -> Callable[[Behaviour], Behaviour]:
+    """The strategy decides as if the scaler's settings said `changes` (e.g. no max replicas)."""
+    def wrap(strategy: Strategy) -> Strategy:
+        def broken(request: ScaleRequest, model, window) -> Recommendation:
+            context = dataclasses.replace(request.context, **changes)
+            return strategy(dataclasses.replace(request, context=context), model, window)
+        return broken
+    return _each_strategy(wrap)
 
 
-def ignore_min_replicas() -> None:
-    budscaler.clamp = _clamp_without_min
+def _bounded(direction: Callable[[int, int], int]) -> Callable[[Behaviour], Behaviour]:
+    """The recommendation, then held at the current replicas in one direction."""
+    def wrap(strategy: Strategy) -> Strategy:
+        def broken(request: ScaleRequest, model, window) -> Recommendation:
+            decision = strategy(request, model, window)
+            return dataclasses.replace(decision, replicas=direction(decision.replicas, request.current))
+        return broken
+    return _each_strategy(wrap)
 
 
-def skip_scale_down_window() -> None:
-    original_window, original_cooldown = stabilization.RecommendationWindow.stabilize, stabilization.cooldown
-
-    def window_without_down(self, now, current, desired, up_window, down_window):
-        return original_window(self, now, current, desired, up_window, 0)
-
-    def cooldown_without_down(now, last, current, desired, up_window, down_window):
-        return original_cooldown(now, last, current, desired, up_window, 0)
-
-    stabilization.RecommendationWindow.stabilize = window_without_down
-    budscaler.cooldown = cooldown_without_down
-
-
-def never_scale_up() -> None:
-    original = budscaler.gate
-    budscaler.gate = lambda request, d: min(original(request, d), request.current)
-
-
-def never_scale_down() -> None:
-    original = budscaler.gate
-    budscaler.gate = lambda request, d: max(original(request, d), request.current)
-
-
-def never_write_target() -> None:
-    controller.ReferenceController._write_replicas = lambda self, namespace, name, replicas: None
-
-
-def never_ready() -> None:
-    original = controller._set_ready
-    controller._set_ready = lambda status, ok, reason, message, now, model: original(
-        status, False, "ReconciliationFailed", "mutant: never ready", now, model)
-
-
-def no_validation() -> None:
-    controller.validate = lambda spec: None
-
-
-def no_pattern_detection() -> None:
-    patterns.PatternDetector.detect = lambda self, now, llm: self.current
-
-
-def no_data_points() -> None:
-    seasonal.SeasonalManager.update = lambda self, metric, value, ts: None
-
-
-def never_persist() -> None:
-    system.LearningSystem.should_persist = lambda self, now: False
-
-
-def forget_on_restart() -> None:
-    system.LearningSystem.load_configmap_data = lambda self, data: None
-
-
-def inverted_direction_accuracy() -> None:
-    original = accuracy_tracker.AccuracyTracker.direction_accuracy
-    accuracy_tracker.AccuracyTracker.direction_accuracy = lambda self: 1.0 - original(self)
-
-
-def mape_over_predicted() -> None:
-    accuracy_tracker.pct_error = lambda predicted, actual: abs(predicted - actual) / predicted * 100 if predicted else 0.0
-
-
-def prediction_without_confidence() -> None:
-    def trust_any_prediction(request, model, rec):
-        prediction = request.prediction
+def _trust_any_prediction(strategy: Strategy) -> Strategy:
+    def broken(request: ScaleRequest, model, window) -> Recommendation:
+        decision = strategy(request, model, window)
+        prediction, ctx = request.prediction, request.context
         if prediction is None or prediction.is_schedule_hint or prediction.predicted_replicas <= 0:
-            return rec
-        return prediction.predicted_replicas
-    budscaler._prediction_step = trust_any_prediction
+            return decision
+        trusted = min(max(prediction.predicted_replicas, ctx.min_replicas), ctx.max_replicas)
+        return dataclasses.replace(decision, replicas=trusted)
+    return broken
 
 
-def hints_ignored() -> None:
-    learning_loop.active_hint = lambda hints, now: None
+# -- learning parts -------------------------------------------------------------------------
+
+class _BlindDetector(PatternDetector):
+    def detect(self, now, llm):
+        return self.current
 
 
-def no_prediction_status() -> None:
-    learning_loop.write_prediction_status = lambda status, prediction, model: None
+class _NoSeasonalUpdates(SeasonalManager):
+    def update(self, metric, value, ts):
+        return None
 
 
-MUTANTS: dict[str, Callable[[], None]] = {
-    "ignore-max-replicas": ignore_max_replicas,
-    "ignore-min-replicas": ignore_min_replicas,
-    "skip-scale-down-window": skip_scale_down_window,
-    "never-scale-up": never_scale_up,
-    "never-scale-down": never_scale_down,
-    "never-write-target": never_write_target,
-    "never-ready": never_ready,
-    "no-validation": no_validation,
-    "no-pattern-detection": no_pattern_detection,
-    "no-data-points": no_data_points,
-    "never-persist": never_persist,
-    "forget-on-restart": forget_on_restart,
-    "inverted-direction-accuracy": inverted_direction_accuracy,
-    "mape-over-predicted": mape_over_predicted,
-    "prediction-without-confidence": prediction_without_confidence,
-    "hints-ignored": hints_ignored,
-    "no-prediction-status": no_prediction_status,
+class _InvertedDirections(AccuracyTracker):
+    def direction_accuracy(self) -> float:
+        return 1.0 - super().direction_accuracy()
+
+
+class _MapeOverPredicted(AccuracyTracker):
+    @staticmethod
+    def percent_error(predicted: float, actual: float) -> float:
+        return abs(predicted - actual) / predicted * 100 if predicted else 0.0
+
+
+def _learning_with(seasonal=None, detector=None, tracker=None, **methods) -> Callable[[Behaviour], Behaviour]:
+    """A learning system whose parts are of the given (broken) classes, also after a reload."""
+    parts = {"seasonal": seasonal, "detector": detector, "tracker": tracker}
+
+    class Broken(LearningSystem):
+        def _fresh_state(self) -> None:
+            super()._fresh_state()
+            self._break()
+
+        def load_configmap_data(self, data) -> None:
+            super().load_configmap_data(data)
+            self._break()
+
+        def _break(self) -> None:
+            for name, cls in parts.items():
+                if cls is not None:
+                    getattr(self, name).__class__ = cls
+
+    for name, method in methods.items():
+        setattr(Broken, name, method)
+    return lambda behaviour: dataclasses.replace(behaviour, learning_system=Broken)
+
+
+def _forget_on_restart(self, data) -> None:
+    self._fresh_state()
+
+
+# -- API clients that drop a write ----------------------------------------------------------
+
+class _NoScaleWrites(KubeApi):
+    def patch(self, kind, namespace, name, patch, *, sub=None, **options):
+        if sub == "scale":
+            return {}
+        return super().patch(kind, namespace, name, patch, sub=sub, **options)
+
+
+def _never_ready(status, ok, reason, message, now_text, model):
+    set_ready(status, False, "ReconciliationFailed", "mutant: never ready", now_text, model)
+
+
+MUTANTS: dict[str, Mutant] = {
+    "ignore-max-replicas": Mutant(_with_context(max_replicas=10_000)),
+    "ignore-min-replicas": Mutant(_with_context(min_replicas=0)),
+    "skip-scale-down-window": Mutant(_with_context(down_stabilization_seconds=0)),
+    "never-scale-up": Mutant(_bounded(min)),
+    "never-scale-down": Mutant(_bounded(max)),
+    "never-write-target": Mutant(api=_NoScaleWrites),
+    "never-ready": Mutant(lambda b: dataclasses.replace(b, ready=_never_ready)),
+    "no-validation": Mutant(lambda b: dataclasses.replace(b, validate=lambda spec: None)),
+    "no-pattern-detection": Mutant(_learning_with(detector=_BlindDetector)),
+    "no-data-points": Mutant(_learning_with(seasonal=_NoSeasonalUpdates)),
+    "never-persist": Mutant(_learning_with(should_persist=lambda self, now: False)),
+    "forget-on-restart": Mutant(_learning_with(load_configmap_data=_forget_on_restart)),
+    "inverted-direction-accuracy": Mutant(_learning_with(tracker=_InvertedDirections)),
+    "mape-over-predicted": Mutant(_learning_with(tracker=_MapeOverPredicted)),
+    "prediction-without-confidence": Mutant(_each_strategy(_trust_any_prediction)),
+    "hints-ignored": Mutant(lambda b: dataclasses.replace(b, active_hint=lambda hints, now: None)),
+    "no-prediction-status": Mutant(lambda b: dataclasses.replace(b, prediction_status=lambda s, p, m: None)),
 }
