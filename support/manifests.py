@@ -148,10 +148,13 @@ def load_program(program_file: str) -> ModuleType:
     return module
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's: the pure-Python one dominated scenario set-up
+
+
 def _documents(path: Path) -> list[tuple[int, Any]]:
     """(1-based document number, document) for each non-empty document."""
     try:
-        documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        documents = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_LOADER))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

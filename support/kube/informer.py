@@ -21,7 +21,7 @@ from support.clock import SETTLE_HEADER
 from support.kube.api import Kind, KubeApi
 
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
-WATCH_SECONDS = 300  # the server ends a stream after this; the informer resumes it
+WATCH_SECONDS = 3600  # the server ends a stream after this (cluster time); the informer resumes it
 RETRY_SECONDS = 1.0  # real-time pause before reconnecting after an error
 POLL_SECONDS = 1.0  # a server that cannot watch (405) is listed this often, on the clock
 Handler = Callable[[str, dict, "dict | None"], None]  # (event, object, previous object or None)
@@ -49,7 +49,8 @@ class Informer:
         self._resource_version = ""
         self._stopped = threading.Event()
         self._connected = threading.Event()
-        self._watch: k8s_watch.Watch | None = None
+        self._feed: str | None = None
+        self._watch = k8s_watch.Watch()  # one per informer: each Watch() builds an ApiClient and reads proxy settings
         self._thread: threading.Thread | None = None
         self.changes = 0  # bumped on every change of the cache
         self.last_error: BaseException | None = None
@@ -82,9 +83,10 @@ class Informer:
 
     def stop(self) -> None:
         self._stopped.set()
-        watch = self._watch
-        if watch is not None:
-            watch.stop()
+        self._watch.stop()
+        feed = self._feed
+        if feed is not None:
+            self._clock.feed_closed(feed)  # whatever is still in flight on it will not be handled
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
 
@@ -125,15 +127,17 @@ class Informer:
                 self._pause(error)
 
     def _stream_once(self) -> None:
-        feed = f"{self.name}-{next(_feed_ids)}" if settles(self._clock) else None
+        feed = self._feed = f"{self.name}-{next(_feed_ids)}" if settles(self._clock) else None
         headers = {SETTLE_HEADER: feed} if feed else {}
-        watch = k8s_watch.Watch()
-        self._watch = watch
+        watch = self._watch
 
         def open_stream(**kwargs):
             response = self._api.open("GET", self.kind.path(self._namespace), headers=headers, timeout=None,
                                       query=_watch_query(kwargs, self._selector))
             self._connected.set()
+            if self._stopped.is_set():  # stopped while connecting: do not hold the stream open
+                response.close()
+                raise _Stopped()
             return response
 
         try:
@@ -148,6 +152,8 @@ class Informer:
                         self._clock.feed_handled(feed)
                 if self._stopped.is_set():
                     break
+        except _Stopped:
+            pass
         finally:
             if feed:
                 self._clock.feed_closed(feed)
@@ -197,6 +203,10 @@ class Informer:
         self.last_error = error
         if not self._stopped.is_set():
             self._stopped.wait(RETRY_SECONDS)  # real time: the server is down or the stream broke
+
+
+class _Stopped(Exception):
+    """The informer was stopped while its stream was being opened."""
 
 
 def _watch_query(kwargs: dict, selector: str | None) -> Iterable[tuple[str, str]]:

@@ -40,6 +40,7 @@ PATCHERS: dict[str, Callable[[Any, Any], Any]] = {
     "application/strategic-merge-patch+json": patching.strategic_merge,
     APPLY: patching.strategic_merge,
 }
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # apply bodies: libyaml is ~20x faster
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 
@@ -658,7 +659,7 @@ def _parse_body(body: bytes, yaml_ok: bool = False) -> Any:
     if not body:
         raise bad_request("the request body is empty")
     try:
-        return yaml.safe_load(body) if yaml_ok else json.loads(body)
+        return yaml.load(body, Loader=_YAML_LOADER) if yaml_ok else json.loads(body)
     except (ValueError, yaml.YAMLError) as error:
         kind = "YAML" if yaml_ok else "JSON"
         raise bad_request(f"the request body is not valid {kind}: {error}") from None
