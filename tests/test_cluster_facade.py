@@ -361,7 +361,7 @@ def test_pod_log_of_the_controller(cluster):
     pod = cluster.check_budaiscaler_installed(CONTROLLER_NAMESPACE).pods[0]
     log = cluster.pod_log(CONTROLLER_NAMESPACE, pod)
     assert "started container manager (image ghcr.io/budecosystem/budaiscaler:reference)" in log
-    assert "reference controller started (model=contract)" in log
+    assert "reference operator started (model=contract" in log
     assert cluster.pod_log(CONTROLLER_NAMESPACE, pod, container="manager", tail_lines=1).count("\n") <= 1
 
 

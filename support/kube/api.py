@@ -94,6 +94,19 @@ class KubeApi:
             raise error
         return json.loads(data) if data else None
 
+    def text(self, method: str, path: str, *, query: Iterable[tuple[str, Any]] = ()) -> str:
+        """One request whose answer is text (a pod log); ApiException on non-2xx."""
+        response = self.open(method, path, query=query, headers={"Accept": "*/*"})
+        try:
+            data = response.data
+        finally:
+            response.release_conn()
+        if not 200 <= response.status <= 299:
+            error = ApiException(status=response.status, reason=response.reason)
+            error.body = data.decode("utf-8", "replace") if data else ""
+            raise error
+        return data.decode("utf-8", "replace")
+
     def open(self, method: str, path: str, *, query: Iterable[tuple[str, Any]] = (), body: Any = None,
              content_type: str = JSON, headers: dict[str, str] | None = None,
              timeout: float | tuple | None = REQUEST_TIMEOUT):

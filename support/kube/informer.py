@@ -73,8 +73,18 @@ class Informer:
         return items
 
     # -- lifecycle --------------------------------------------------------------------
-    def start(self, connect_timeout: float = 30.0) -> "Informer":
-        self._relist(notify=True)
+    def start(self, connect_timeout: float = 30.0, *, wait_for_kind: bool = False) -> "Informer":
+        """List, then watch on a thread. A kind the server does not serve (404) raises, or with
+        `wait_for_kind` is listed again every RETRY_SECONDS until it is (a controller started before its CRD)."""
+        try:
+            self._relist(notify=True)
+        except ApiException as error:
+            if not (wait_for_kind and error.status == 404):
+                raise
+            self.last_error = error
+            self._thread = threading.Thread(target=self._wait_then_run, name=f"informer-{self.name}", daemon=True)
+            self._thread.start()
+            return self
         self._thread = threading.Thread(target=self._run, name=f"informer-{self.name}", daemon=True)
         self._thread.start()
         if not self._connected.wait(connect_timeout) and self.last_error is not None:
@@ -125,6 +135,16 @@ class Informer:
                 self._pause(error)
             except Exception as error:  # noqa: BLE001 - connection lost: reconnect, do not die
                 self._pause(error)
+
+    def _wait_then_run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                self._relist(notify=True)
+            except Exception as error:  # noqa: BLE001 - not served yet, or the server is away
+                self._pause(error)
+                continue
+            self._run()
+            return
 
     def _stream_once(self) -> None:
         feed = self._feed = f"{self.name}-{next(_feed_ids)}" if settles(self._clock) else None

@@ -53,7 +53,7 @@ class Operator:
         self.scalers.add_handler(self._on_scaler)
         self.pods.start()
         self._queue.start()
-        self.scalers.start()
+        self.scalers.start(wait_for_kind=True)  # the CRD may be installed after the operator starts
         if self._leader is not None:
             self._queue.add(_LEASE_KEY, 0.0)
         self._log(f"reference operator started (model={self.behaviour.model.name}, server={self.api.host})")
