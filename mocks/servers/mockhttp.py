@@ -136,6 +136,9 @@ def handler_for(app) -> type[BaseHTTPRequestHandler]:
     """A request handler serving `app.handle(path, query)`, quietly."""
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: a scraper reuses its connection (every reply has a length)
+        disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
+
         def do_GET(self) -> None:  # noqa: N802 (http.server naming)
             url = urlsplit(self.path)
             try:
@@ -159,6 +162,7 @@ def server_for(app, host: str, port: int) -> ThreadingHTTPServer:
     """A server of `app` bound to (host, port), not yet serving; request threads are daemons."""
     server = ThreadingHTTPServer((host, port), handler_for(app))
     server.daemon_threads = True
+    server.block_on_close = False  # closing must not wait for kept-alive connections to end
     return server
 
 
