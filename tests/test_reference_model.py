@@ -10,6 +10,9 @@ EXPECTED = {
     "learning-never-persisted", "pattern-detection-unwired", "llm-metrics-zero",
     "direction-accuracy-is-overall", "learning-status-fields-unset", "fixed-lookahead",
     "predictor-shared-by-metric", "prediction-status-never-written",
+    "dcgm-needs-fb-total", "gpu-status-never-written", "cost-without-budget-caps",
+    "budget-per-day-ignored", "cost-status-never-written", "cost-nan-at-zero-replicas",
+    "hints-shared-by-name",
 }
 
 

@@ -43,6 +43,23 @@ QUIRKS: dict[str, str] = {
         "§7.18: predictor history keyed by metric name only, shared across scalers",
     "prediction-status-never-written":
         "§1.3: status.predictionStatus is never written",
+    "dcgm-needs-fb-total":
+        "§7.15: GPU memory use needs DCGM_FI_DEV_FB_TOTAL; real exporters publish FB_FREE, "
+        "so memory utilisation reads 0",
+    "gpu-status-never-written":
+        "§7.15, §1.3: status.gpuStatus is never written (and the GPU type never parsed)",
+    "cost-without-budget-caps":
+        "§7.8: cost enabled without a budget caps the workload at 1 replica (then minReplicas)",
+    "budget-per-day-ignored":
+        "§7.16: costConfig.budgetPerDay is parsed but limits nothing",
+    "cost-status-never-written":
+        "§7.16: status.costStatus is never written",
+    "cost-nan-at-zero-replicas":
+        "§7.16 (§5.2): the per-replica price is current cost / current replicas, NaN at 0 "
+        "replicas, which switches every cost limit off",
+    "hints-shared-by-name":
+        "§7.17: schedule hints live in one process-wide list, first definition of a name wins, "
+        "and apply to every scaler with hints or prediction",
 }
 
 
