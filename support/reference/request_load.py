@@ -8,6 +8,11 @@ same on average, but a model must be deterministic). Each pod is an
 :class:`~support.reference.vllm_engine.Engine`, so the pods' running/waiting
 requests and KV-cache usage follow from the load and from how many pods share it.
 
+Answers may vary in length as a real model's do: with ``shortest_answer`` below 1 the
+n-th request's answer is ``output_tokens x (shortest + (1 − shortest) x frac(n x φ))``
+tokens (φ the golden ratio: spread evenly, yet the same on every run), which keeps the
+clients from marching in step.
+
 Pods come and go between calls (:meth:`LoadSimulation.set_pods`): a new pod takes
 its share of the requests sent from then on; the requests of a pod that leaves are
 sent again at once to the remaining pods (the clients retry a broken connection);
@@ -25,6 +30,7 @@ from .vllm_engine import Completion, Engine, EngineMetrics, EngineParams, Reques
 
 DEFAULT_PROMPT_TOKENS = 20
 DEFAULT_OUTPUT_TOKENS = 1000   # the old load generator's max_tokens
+GOLDEN = (5 ** 0.5 - 1) / 2
 
 
 @dataclass(frozen=True)
@@ -34,10 +40,21 @@ class ClientLoad:
     duration: float
     prompt_tokens: int = DEFAULT_PROMPT_TOKENS
     output_tokens: int = DEFAULT_OUTPUT_TOKENS
+    shortest_answer: float = 1.0   # fraction of output_tokens; 1 = every answer is that long
 
     def __post_init__(self) -> None:
         if self.clients < 0 or self.duration < 0:
             raise ValueError(f"clients and duration must be >= 0: {self}")
+        if not 0 < self.shortest_answer <= 1:
+            raise ValueError(f"shortest_answer must be in (0, 1]: {self}")
+
+    def answer_tokens(self, number: int) -> int:
+        """Output tokens of the ``number``-th request (see the module notes)."""
+        if self.shortest_answer >= 1:
+            return self.output_tokens
+        spread = (number * GOLDEN) % 1.0
+        fraction = self.shortest_answer + (1 - self.shortest_answer) * spread
+        return max(1, round(self.output_tokens * fraction))
 
     @property
     def end(self) -> float:
@@ -140,7 +157,8 @@ class LoadSimulation:
 
     def _send(self, client: _Client, at: float) -> None:
         load = self._loads[client.load]
-        request = Request(next(self._ids), at, load.prompt_tokens, load.output_tokens, client)
+        number = next(self._ids)
+        request = Request(number, at, load.prompt_tokens, load.answer_tokens(number), client)
         self.stats.sent += 1
         self._deliver(request, at)
 
