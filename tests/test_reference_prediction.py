@@ -173,3 +173,53 @@ def test_the_earlier_of_hint_change_and_look_ahead():
     ten_to_eleven = MONDAY_10 + 50 * 60
     # rush closes at 11:00, the look-ahead ends 11:05
     assert next_predicted_change(data, [RUSH_HINT], ten_to_eleven, 15, 6) == MONDAY_10 + HOUR
+
+
+# --- the floor of a hint, then clamp, gate and stabilization (§4.3 steps 4-8) --------------------
+
+def floor_of(target, name="rush"):
+    return PredictionData(target, 1.0, f"schedule hint: {name}", "schedule", True, name, target)
+
+
+def decide(current, floor, load=None, ready=None, starting=0, behavior=None, window=None, now=MONDAY_10,
+           max_replicas=10):
+    spec = make_spec(None, hints=[RUSH], max_replicas=max_replicas)
+    if behavior:
+        spec = ScalerSpec.from_object({"metadata": {"name": "pred", "namespace": "ns"}, "spec": {
+            "scaleTargetRef": {"kind": "Deployment", "name": "llm"}, "maxReplicas": max_replicas,
+            "metricsSources": [{"metricSourceType": "pod", "targetMetric": "kv", "targetValue": "0.7"}],
+            "scheduleHints": [RUSH], "behavior": behavior}})
+    snaps = {} if load is None else {"kv": snapshot([load])}
+    request = ScaleRequest(spec, ScalingContext.build(spec, {}), current,
+                           current if ready is None else ready, starting, snaps, now, None,
+                           prediction=floor)
+    return recommend(request, CONTRACT, window or RecommendationWindow())
+
+
+def test_the_floor_lifts_replicas_without_any_load_reading():
+    result = decide(1, floor_of(4))
+    assert (result.replicas, result.reason) == (
+        4, "BudScaler: Scaling up from 1 to 4 replicas [schedule hint 'rush' floor: 4]")
+
+
+def test_the_floor_never_lowers_what_the_load_needs():
+    # 2 replicas at twice the target (1.4 / 0.7): ceil(2 x (1 + 0.8 x 1)) = 4 > floor 3 (and the cap)
+    assert decide(2, floor_of(3), load=1.4).replicas == 4
+
+
+def test_max_replicas_clamps_the_floor():
+    result = decide(2, floor_of(12), load=0.7, max_replicas=6)
+    assert (result.replicas, result.reason) == (
+        6, "BudScaler: Scaling up from 2 to 6 replicas [schedule hint 'rush' floor: 12]")
+
+
+def test_the_starting_pods_gate_holds_the_floor_back():
+    assert decide(2, floor_of(5), load=0.7, ready=1, starting=1).replicas == 2   # 50 % starting
+
+
+def test_a_scale_up_window_holds_the_floor_back_until_it_passes():
+    window = RecommendationWindow()
+    up = {"scaleUp": {"stabilizationWindowSeconds": 60}}
+    assert decide(2, None, load=0.7, behavior=up, window=window).replicas == 2
+    assert decide(2, floor_of(5), load=0.7, behavior=up, window=window, now=MONDAY_10 + 30).replicas == 2
+    assert decide(2, floor_of(5), load=0.7, behavior=up, window=window, now=MONDAY_10 + 61).replicas == 5
