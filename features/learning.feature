@@ -62,6 +62,22 @@ Feature: Learning traffic patterns
     And the learned GPU cache usage for Monday 11:00 is above that for Monday 12:00
     And each of the Monday hours 10, 11 and 12 has at least 10 observations
 
+  # Calibration restarts the accuracy record of the hours it predicted worst:
+  # the hours whose traffic changed. What it learned about their load stays.
+  # Known gap: the controller also resets those hours' seasonal data, so the
+  # busy hour it has just learned reads empty until the same hour next week.
+  @use.with_target=local @starts.Monday.10:00
+  @known-gap @quirk.calibration-wipes-learned-hours @quirk.learning-never-persisted
+  Scenario: Calibration keeps what was learned about an hour whose traffic changed
+    When the inference pods report this GPU cache usage through the day
+      | until | GPU cache |
+      | 11:00 | 20%       |
+      | 12:00 | 60%       |
+      | 12:15 | 20%       |
+    Then the scaler's learning data records a calibration after 12:00 cluster time
+    And the learned GPU cache usage for Monday 11:00 is above that for Monday 10:00
+    And each of the Monday hours 10, 11 and 12 has at least 10 observations
+
   @known-gap @quirk.learning-never-persisted
   Scenario: Learning data is saved in a ConfigMap
     When the traffic runs for 6 minutes

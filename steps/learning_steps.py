@@ -1,8 +1,8 @@
 """Sentences about what BudAIScaler learns: data points, patterns, seasonal profiles, persistence, accuracy."""
 
 from behave import given, then, when
-from hamcrest import (assert_that, equal_to, greater_than, greater_than_or_equal_to, has_length,
-                      less_than_or_equal_to)
+from hamcrest import (assert_that, equal_to, greater_than, greater_than_or_equal_to, has_length, is_not,
+                      less_than_or_equal_to, none)
 
 from support import learning_data
 from support.accuracy import parse_number, parse_percent
@@ -110,6 +110,15 @@ def step_profile_observations(context, day, first, second, third, count):
     seen = {hour: learning_data.seasonal_bucket(configmap, _METRIC, day, hour).observations
             for hour in (first, second, third)}
     assert_that(min(seen.values()), greater_than_or_equal_to(count), f"observations per hour of {day}: {seen}")
+
+
+@then("the scaler's learning data records a calibration after {hour:d}:{minute:d} cluster time")
+def step_calibrated_after(context, hour, minute):
+    since = context.world.latest_time_of_day(hour, minute)
+    calibrated = learning_data.last_calibration(_saved_configmap(context))
+    assert_that(calibrated, is_not(none()), "the last calibration saved in the learning ConfigMap")
+    assert_that(calibrated, greater_than_or_equal_to(since),
+                f"the last calibration saved in the learning ConfigMap, against {hour:02d}:{minute:02d} cluster time")
 
 
 # -- persistence ----------------------------------------------------------------------------------

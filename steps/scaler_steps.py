@@ -114,6 +114,14 @@ def step_stay_between(context, low, high, for_):
                               what=f"the desired and deployed replicas to stay between {low} and {high}")
 
 
+@then("the desired and deployed replicas are between {low:d} and {high:d} within {within:Duration}")
+def step_between_within(context, low, high, within):
+    world = context.world
+    world.poller.eventually(lambda: (world.desired_replicas(), world.deployment_replicas()),
+                            each_between(low, high), within=within,
+                            what=f"the desired and deployed replicas to be between {low} and {high}")
+
+
 @then("the scaler reports as many actual replicas as desired within {within:Duration}")
 def step_actual_follows(context, within):
     world = context.world

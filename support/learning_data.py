@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 LEARNING_DATA_LABEL = "scaler.bud.studio/learning-data"
 SCALER_NAME_LABEL = "scaler.bud.studio/scaler-name"
 PROFILES_KEY = "seasonal_profiles.json"
+ACCURACY_KEY = "accuracy_tracker.json"
 DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 
@@ -68,3 +70,14 @@ def saved_data_points(configmap: dict) -> int:
         raise LookupError(f"ConfigMap {configmap['metadata']['name']} has no {PROFILES_KEY}")
     profiles = json.loads(data).get("profiles") or {}
     return sum(int(b.get("observations", 0)) for p in profiles.values() for b in p.get("buckets") or [])
+
+
+def last_calibration(configmap: dict) -> float | None:
+    """When the saved accuracy record was last calibrated (epoch seconds), None if never."""
+    data = (configmap.get("data") or {}).get(ACCURACY_KEY)
+    if data is None:
+        raise LookupError(f"ConfigMap {configmap['metadata']['name']} has no {ACCURACY_KEY}")
+    stamp = json.loads(data).get("lastCalibration")
+    if not stamp or stamp.startswith("0001-"):  # Go's zero time: never
+        return None
+    return datetime.fromisoformat(stamp).timestamp()

@@ -220,6 +220,11 @@ class Scenario:
         """Cluster time from now to the next hh:mm (UTC)."""
         return seconds_until(self.target.clock.now(), None, hour, minute)
 
+    def latest_time_of_day(self, hour: int, minute: int = 0) -> float:
+        """Cluster time (epoch seconds) of the latest hh:mm (UTC) that is not in the future."""
+        now = self.target.clock.now()
+        return now - (86400 - seconds_until(now, None, hour, minute)) % 86400
+
     def _deployment(self) -> str:
         if self.workload is not None:
             return self.workload.deployment

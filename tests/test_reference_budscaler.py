@@ -189,9 +189,10 @@ def test_starting_pods_gate_blocks_scale_up():
     assert rec(request(100, 2, ready=1, starting=1, spec=spec)).replicas == 3
 
 
-def test_gate_also_blocks_raising_to_min():
+def test_gate_also_blocks_raising_to_min_as_built_but_the_minimum_wins_in_the_contract():
     spec = make_spec(min_replicas=3)
-    assert rec(request(70, 2, ready=1, starting=1, spec=spec)).replicas == 2
+    assert rec(request(70, 2, ready=1, starting=1, spec=spec), AS_BUILT).replicas == 2
+    assert rec(request(70, 2, ready=1, starting=1, spec=spec), CONTRACT).replicas == 3
 
 
 def test_as_built_down_cooldown_since_last_scale():
@@ -311,3 +312,29 @@ def test_errors():
     req = ScaleRequest(empty, ScalingContext.build(spec, {}), 1, 1, 0, {}, NOW, None)
     with pytest.raises(RecommendationError, match="at least one metric source is required"):
         rec(req)
+
+
+# -- the replica bounds apply at once (issue 12) -----------------------------------------------
+# 95 @5 against max 3 with a 60 s scale-down window that saw 5 a moment ago: the window alone
+# would hold 5; the contract applies the lowered maximum on this tick, as-built waits.
+def _window_seen(*recommendations):
+    window = RecommendationWindow()
+    for age, replicas in recommendations:
+        window.record(NOW - age, replicas)
+    return window
+
+
+def test_a_lowered_maximum_applies_at_once_whatever_the_windows():
+    spec = make_spec(max_replicas=3, behavior={"scaleDown": {"stabilizationWindowSeconds": 60}})
+    req = request(95, 5, spec=spec, last_scale_time=NOW - 5)
+    assert rec(req, CONTRACT, _window_seen((5, 5))).replicas == 3
+    assert rec(req, AS_BUILT, _window_seen((5, 5))).replicas == 5
+
+
+def test_a_raised_minimum_applies_at_once_whatever_the_windows_and_the_gate():
+    spec = make_spec(min_replicas=4, behavior={"scaleUp": {"stabilizationWindowSeconds": 30,
+                                                            "policies": [{"type": "Pods", "value": 1,
+                                                                          "periodSeconds": 60}]}})
+    req = request(85, 2, ready=1, starting=1, spec=spec, last_scale_time=NOW - 5)
+    assert rec(req, CONTRACT, _window_seen((5, 2))).replicas == 4
+    assert rec(req, AS_BUILT, _window_seen((5, 2))).replicas == 2

@@ -73,3 +73,14 @@ def test_no_scaling_reason():
     result = kpa(request(70, 2))
     assert result.reason == ("No scaling needed. Current replicas 2 is optimal for load metric "
                              "(current: 70.00, target: 70.00)")
+
+
+def test_bounds_apply_at_once_whatever_the_windows():
+    window = RecommendationWindow()
+    window.record(NOW - 5, 5)
+    spec = make_spec(max_replicas=3, strategy="KPA", behavior={"scaleDown": {"stabilizationWindowSeconds": 60}})
+    req = request(95, 5, spec=spec, last_scale_time=NOW - 5)
+    assert recommend(req, CONTRACT, window).replicas == 3
+    window = RecommendationWindow()
+    window.record(NOW - 5, 5)
+    assert recommend(req, AS_BUILT, window).replicas == 5

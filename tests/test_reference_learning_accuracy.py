@@ -8,6 +8,7 @@ from support.reference.learning.accuracy_tracker import (DOWN, NONE, UP, Accurac
 from support.reference.learning.calibration import (calibrate, calibration_due, next_alpha,
                                                     performance_score)
 from support.reference.learning.seasonal import SeasonalManager
+from support.reference.model import AS_BUILT, CONTRACT
 
 MONDAY_10 = datetime(2026, 1, 5, 10, tzinfo=timezone.utc).timestamp()
 SUNDAY_0 = datetime(2026, 1, 4, 0, tzinfo=timezone.utc).timestamp()
@@ -157,11 +158,12 @@ def test_next_alpha(alpha, mape, expected):
 def test_calibration_skipped_below_twenty_predictions():
     tracker, seasonal = AccuracyTracker(), SeasonalManager()
     record(tracker, 2, 4, 2)
-    assert not calibrate(tracker, seasonal, MONDAY_10)
+    assert not calibrate(tracker, seasonal, MONDAY_10, CONTRACT)
     assert tracker.calibration_needed and tracker.last_calibration is None
 
 
-def test_calibration_raises_alpha_and_resets_bad_buckets():
+@pytest.mark.parametrize("model, learned_kept", [(CONTRACT, 1), (AS_BUILT, 0)])
+def test_calibration_raises_alpha_and_restarts_the_record_of_bad_hours(model, learned_kept):
     tracker, seasonal = AccuracyTracker(), SeasonalManager()
     seasonal.update("load", 5.0, MONDAY_10)
     seasonal.update("load", 5.0, SUNDAY_0)
@@ -169,10 +171,10 @@ def test_calibration_raises_alpha_and_resets_bad_buckets():
         record(tracker, 2, 3, 2, ts=MONDAY_10)   # bucket 34: MAPE 50 > 40, count 11 > 10
     for _ in range(10):
         record(tracker, 2, 3, 2, ts=SUNDAY_0)    # bucket 0: count 10, not reset
-    assert calibrate(tracker, seasonal, MONDAY_10 + 60)
+    assert calibrate(tracker, seasonal, MONDAY_10 + 60, model)
     assert seasonal.current_alpha() == pytest.approx(0.11)
     assert seasonal.alpha == pytest.approx(0.11)
-    assert seasonal.profiles["load"].buckets[34].observations == 0
+    assert seasonal.profiles["load"].buckets[34].observations == learned_kept  # as built: wiped
     assert seasonal.profiles["load"].buckets[0].observations == 1
     assert tracker.hourly_mape[34].count == 0 and tracker.directions[34].total == 0
     assert tracker.hourly_mape[0].count == 10

@@ -13,6 +13,7 @@ EXPECTED = {
     "dcgm-needs-fb-total", "gpu-status-never-written", "cost-without-budget-caps",
     "budget-per-day-ignored", "cost-status-never-written", "cost-nan-at-zero-replicas",
     "hints-shared-by-name",
+    "bounds-before-stabilization", "calibration-wipes-learned-hours",
 }
 
 

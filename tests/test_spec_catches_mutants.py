@@ -29,6 +29,10 @@ QUICK = "Accuracy over a short traffic trace [length=short, phase=3 minutes, tai
 FULL = "Accuracy over a long traffic trace [length=long, phase=6 minutes, tail=10 minutes]"
 DATA_POINT = "A data point is collected every reconcile"
 SAVED = "Learning data is saved in a ConfigMap"
+LOWERED_MAX = ("A lowered maximum applies at once, whatever the stabilization windows "
+               "[changed=lowered maximum, usage=95%, reached=5, min=1, max=3]")
+RAISED_MIN = ("A raised minimum applies at once, whatever the stabilization windows "
+              "[changed=raised minimum, usage=85%, reached=2, min=4, max=5]")
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,9 @@ CAUGHT_BY = {
                                            "Scheduled capacity is in place when the afternoon peak begins"),
     "hints-ignored": catch("prediction", {"Scheduled capacity is in place when the afternoon peak begins"},
                            "No predictive scale-up without enough history"),
+    "bounds-wait-for-windows": catch("scaling", {LOWERED_MAX, RAISED_MIN}, SCALE_UP),
+    "calibration-wipes-learned-hours": catch(
+        "learning", {"Calibration keeps what was learned about an hour whose traffic changed"}, DATA_POINT),
 }
 # The issues ask that every scenario of these features is caught by some broken model.
 EVERY_SCENARIO_GUARDED = ("learning", "accuracy")

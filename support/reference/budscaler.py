@@ -1,6 +1,7 @@
 """The BudScaler strategy (catalogue §4.3): metric recommendation, GPU step,
 prediction blend, schedule-hint floor, cost ceiling, clamp, policies,
-starting-pods gate and stabilization, in that order.
+starting-pods gate and stabilization, in that order; the contract then
+applies the replica bounds once more, so they hold on every tick.
 
 ``recommend`` is pure apart from recording this tick's pre-stabilization
 recommendation in the caller's ``RecommendationWindow``.
@@ -96,9 +97,10 @@ def recommend(request: ScaleRequest, model: Model,
         rec = clamp(request.context, _cost_ceiling(request, rec))
     else:
         rec = _cost_ceiling(request, clamp(request.context, rec))
+    floor = min(request.context.min_replicas, rec)  # the contract lets the budget go below the minimum
     rec = apply_policies(request.context, request.current, rec)
     rec = gate(request, rec)
-    final = stabilize(request, model, window, rec)
+    final = within_bounds(request.context, model, stabilize(request, model, window, rec), floor)
     return _result(request, final, rec)
 
 
@@ -215,6 +217,19 @@ def clamp(ctx: ScalingContext, d: int) -> int:
     if d > ctx.max_replicas:
         return ctx.max_replicas
     return d
+
+
+def within_bounds(ctx: ScalingContext, model: Model, d: int, floor: int | None = None) -> int:
+    """The contract's last word: the replica bounds apply on every tick, whatever the windows,
+    policies or gate held back (a lowered maximum or a raised minimum applies at once).
+
+    ``floor`` is the minimum this tick (the minReplicas, or less where the cost ceiling took the
+    recommendation below it). As built the clamp comes before the windows (quirk
+    ``bounds-before-stabilization``)."""
+    if model.has("bounds-before-stabilization"):
+        return d
+    low = ctx.min_replicas if floor is None else floor
+    return min(max(d, low), ctx.max_replicas)
 
 
 def policy_limit(policy: ScalingPolicy, current: int) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .budscaler import (Recommendation, ScaleRequest, apply_policies, baseline, clamp, gate,
-                        stabilize, check_request)
+                        stabilize, check_request, within_bounds)
 from .gomath import go_ceil, go_floor
 from .model import Model
 from .scaling_context import DEFAULT_DOWN_RATE, DEFAULT_UP_RATE, ScalingContext
@@ -37,7 +37,7 @@ def recommend(request: ScaleRequest, model: Model,
         rec = apply_policies(ctx, current, rec)
     if not (ctx.bypass_gate_on_panic and panic):
         rec = gate(request, rec)
-    final = stabilize(request, model, window, rec)
+    final = within_bounds(ctx, model, stabilize(request, model, window, rec))
     return _result(request, best, final, rec, panic)
 
 

@@ -21,6 +21,12 @@ QUIRKS: dict[str, str] = {
         "§7.32: BudScaler returns the starting-pod baseline inside the tolerance band",
     "nan-confidence":
         "§7.19: NaN prediction confidence passes the < 0.7 guard; blend becomes 1 replica",
+    "bounds-before-stabilization":
+        "§4.3 steps 6-8, §4.4: the min/max clamp comes before policies, the starting-pods gate and the "
+        "stabilization cooldown, so a lowered maximum or a raised minimum waits out the cooldown",
+    "calibration-wipes-learned-hours":
+        "§5.5: calibration resets the seasonal buckets of the worst-predicted hours (the hours whose "
+        "traffic changed), so what was learned about them is lost",
     "cost-before-clamp":
         "§7.8: cost ceiling applied before the min/max clamp, so minReplicas beats the budget",
     "actual-scale-is-recommendation":

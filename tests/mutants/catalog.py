@@ -22,6 +22,7 @@ from support.reference.learning.accuracy_tracker import AccuracyTracker
 from support.reference.learning.patterns import PatternDetector
 from support.reference.learning.seasonal import SeasonalManager
 from support.reference.learning.system import LearningSystem
+from support.reference.model import Model
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,15 @@ def _trust_any_prediction(strategy: Strategy) -> Strategy:
         trusted = min(max(prediction.predicted_replicas, ctx.min_replicas), ctx.max_replicas)
         return dataclasses.replace(decision, replicas=trusted)
     return broken
+
+
+def _as_built_in(quirk: str) -> Callable[[Strategy], Strategy]:
+    """The strategy decides as the code does in one respect: `quirk` switched on."""
+    def wrap(strategy: Strategy) -> Strategy:
+        def broken(request: ScaleRequest, model, window) -> Recommendation:
+            return strategy(request, Model(model.name, model.quirks | {quirk}), window)
+        return broken
+    return wrap
 
 
 # -- learning parts -------------------------------------------------------------------------
@@ -121,6 +131,11 @@ def _forget_on_restart(self, data) -> None:
     self._fresh_state()
 
 
+def _calibration_wipes_learned_hours(self, now, actual) -> int:
+    self.model = Model(self.model.name, self.model.quirks | {"calibration-wipes-learned-hours"})
+    return LearningSystem.verify(self, now, actual)
+
+
 # -- API clients that drop a write ----------------------------------------------------------
 
 class _NoScaleWrites(KubeApi):
@@ -152,4 +167,6 @@ MUTANTS: dict[str, Mutant] = {
     "prediction-without-confidence": Mutant(_each_strategy(_trust_any_prediction)),
     "hints-ignored": Mutant(lambda b: dataclasses.replace(b, active_hint=lambda hints, now: None)),
     "no-prediction-status": Mutant(lambda b: dataclasses.replace(b, prediction_status=lambda s, p, m: None)),
+    "bounds-wait-for-windows": Mutant(_each_strategy(_as_built_in("bounds-before-stabilization"))),
+    "calibration-wipes-learned-hours": Mutant(_learning_with(verify=_calibration_wipes_learned_hours)),
 }

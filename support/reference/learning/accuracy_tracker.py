@@ -41,6 +41,7 @@ class Ewma:
     alpha: float = DEFAULT_ALPHA
 
     def update(self, x: float) -> None:
+        x = float(x)  # a float64 in the controller: saved and reloaded as the same number
         self.value = x if self.count == 0 else self.alpha * x + (1 - self.alpha) * self.value
         self.count += 1
 

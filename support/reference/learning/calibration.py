@@ -1,13 +1,21 @@
-"""Calibration: adapt the seasonal EWMA alpha and reset bad buckets (§5.5).
+"""Calibration: adapt the seasonal EWMA alpha and restart the record of badly predicted hours (§5.5).
 
 Checked after each round of verifications. Due at most every 5 minutes, when a
 large error was seen or the overall accuracy misses its targets; skipped (and
 retried later) while fewer than 20 predictions were verified.
+
+Contract: calibration restarts the accuracy record of the worst-predicted hours
+and keeps what the seasonal profiles learned about them. Those hours are the ones
+whose traffic changed, and their seasonal buckets hold exactly that change; the
+faster alpha is how the profiles catch up. As built the code also resets those
+seasonal buckets (quirk ``calibration-wipes-learned-hours``), so an hour that is
+over when calibration runs stays empty until the same hour next week.
 """
 from __future__ import annotations
 
 from support.reference.learning.accuracy_tracker import AccuracyTracker
 from support.reference.learning.seasonal import SeasonalManager
+from support.reference.model import Model
 
 INTERVAL_SECONDS = 300.0
 MIN_PREDICTIONS = 20
@@ -39,7 +47,7 @@ def next_alpha(alpha: float, mape: float) -> float:
     return alpha
 
 
-def calibrate(tracker: AccuracyTracker, seasonal: SeasonalManager, now: float) -> bool:
+def calibrate(tracker: AccuracyTracker, seasonal: SeasonalManager, now: float, model: Model) -> bool:
     """Run one calibration; False (nothing changed) with too few predictions."""
     if tracker.total_predictions < MIN_PREDICTIONS:
         return False
@@ -47,7 +55,8 @@ def calibrate(tracker: AccuracyTracker, seasonal: SeasonalManager, now: float) -
     for index in tracker.worst_buckets(WORST_SLOTS):
         mape = tracker.hourly_mape[index]
         if mape.value > RESET_MAPE and mape.count > RESET_MIN_COUNT:
-            seasonal.reset_bucket(index)
+            if model.has("calibration-wipes-learned-hours"):
+                seasonal.reset_bucket(index)
             tracker.reset_bucket(index)
     tracker.calibration_needed = False
     tracker.last_calibration = now

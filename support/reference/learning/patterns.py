@@ -63,8 +63,9 @@ class KVTemplate:
         return self.successes / self.total if self.total else 0.0
 
     def to_json(self) -> dict:
-        return {"cacheUsageThreshold": self.threshold, "requestsWaitingMin": self.min_waiting,
-                "optimalScaleAction": self.action, "responseDelay": self.response_delay_ns,
+        # float64 fields stay floats on the way out, so a saved template reloads as the same JSON
+        return {"cacheUsageThreshold": float(self.threshold), "requestsWaitingMin": float(self.min_waiting),
+                "optimalScaleAction": float(self.action), "responseDelay": self.response_delay_ns,
                 "successfulPredictions": self.successes, "totalPredictions": self.total}
 
     @classmethod
@@ -84,10 +85,10 @@ class BatchTemplate:
     typical_duration_ns: int = 0
 
     def to_json(self) -> dict:
-        return {"name": self.name, "signature": list(self.signature),
+        return {"name": self.name, "signature": [float(v) for v in self.signature],
                 "typicalDuration": self.typical_duration_ns,
-                "optimalScaleMultiplier": self.multiplier,
-                "confidence": self.confidence, "matchCount": self.match_count}
+                "optimalScaleMultiplier": float(self.multiplier),
+                "confidence": float(self.confidence), "matchCount": self.match_count}
 
     @classmethod
     def from_json(cls, d: dict) -> "BatchTemplate":

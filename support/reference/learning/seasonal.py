@@ -30,7 +30,7 @@ def ewma_update(mean: float, var: float, count: int, value: float, alpha: float
                 ) -> tuple[float, float]:
     """One EWMA step of (mean, variance); the first observation is taken as-is."""
     if count == 0:
-        return value, 0.0
+        return float(value), 0.0
     new_mean = alpha * value + (1 - alpha) * mean
     new_var = (1 - alpha) * var + alpha * (value - mean) * (value - new_mean)
     return new_mean, new_var

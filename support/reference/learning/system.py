@@ -120,7 +120,7 @@ class LearningSystem:
             self._account(_verify_one(record, actual))
         self.dirty = True
         if calibration_due(self.tracker, now):
-            calibrate(self.tracker, self.seasonal, now)
+            calibrate(self.tracker, self.seasonal, now, self.model)
         return len(due)
 
     def _account(self, outcome: VerifiedPrediction) -> None:
