@@ -155,6 +155,8 @@ def _documents(path: Path) -> list[tuple[int, Any]]:
     """(1-based document number, document) for each non-empty document."""
     try:
         documents = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_LOADER))
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path}: not UTF-8 text (byte {exc.start}): a manifest is a YAML file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -170,9 +172,13 @@ def _check(path: Path, number: int, document: Any) -> None:
     for field in ("apiVersion", "kind"):
         if not document.get(field):
             raise ManifestError(f"{where}: missing {field}")
+        if not isinstance(document[field], str):
+            raise ManifestError(f"{where}: {field} must be a string, got {document[field]!r}")
     metadata = document.get("metadata")
     if not isinstance(metadata, dict) or not metadata.get("name"):
         raise ManifestError(f"{where} ({document['kind']}): missing metadata.name")
+    if not isinstance(metadata["name"], str):
+        raise ManifestError(f"{where} ({document['kind']}): metadata.name must be a string, got {metadata['name']!r}")
     if document["kind"] == "Namespace":
         raise ManifestError(f"{where}: a Namespace object ({metadata['name']}) is not allowed; "
                             "the suite places every object in the scenario's namespace")
@@ -193,14 +199,22 @@ def _substitute(value: Any, namespace: str) -> Any:
 
 def _fill_program(path: Path, number: int, obj: dict) -> None:
     annotations = obj["metadata"].get("annotations") or {}
+    if not isinstance(annotations, dict):
+        raise ManifestError(f"{path}, document {number}: metadata.annotations must be a mapping of strings")
     program = annotations.get(PROGRAM_ANNOTATION)
     if obj["kind"] != "ConfigMap" or program is None:
         return
+    if not isinstance(program, str):
+        raise ManifestError(f"{path}, document {number}: annotation {PROGRAM_ANNOTATION} must name a program file, "
+                            f"e.g. vllm_sidecar.py")
     try:
         files = program_files(program)
     except ManifestError as exc:
         raise ManifestError(f"{path}, document {number} (ConfigMap {obj['metadata']['name']}): {exc}") from None
-    obj["data"] = {**(obj.get("data") or {}), **files}
+    data = obj.get("data") or {}
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}, document {number} (ConfigMap {obj['metadata']['name']}): data must be a mapping")
+    obj["data"] = {**data, **files}
 
 
 class _Dumper(yaml.SafeDumper):

@@ -6,6 +6,7 @@ variables are still honoured. Every bad value fails with a message naming the fi
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,8 +101,8 @@ def _positive_float(name: str, value: str) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise SettingsError(f"-D {name}={value} is not a number: use e.g. -D {name}=2") from None
-    if number <= 0:
-        raise SettingsError(f"-D {name}={value} must be greater than 0")
+    if not math.isfinite(number) or number <= 0:
+        raise SettingsError(f"-D {name}={value} must be greater than 0 (and finite)")
     return number
 
 
