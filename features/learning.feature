@@ -50,17 +50,31 @@ Feature: Learning traffic patterns
     When the traffic runs until 13:00 cluster time
     Then the scaler reports at least 300 collected data points within 30 seconds
 
-  @use.with_target=local @starts.Monday.10:00
+  # The busy hour stands out whatever the strength of the pattern, also across
+  # midnight, where the day of the week changes.
+  @use.with_target=local
   @known-gap @quirk.learning-never-persisted
-  Scenario: The learned daily profile follows the traffic
+  Scenario Outline: The learned daily profile follows the traffic (<quiet> / <busy>)
     When the inference pods report this GPU cache usage through the day
-      | until | GPU cache |
-      | 11:00 | 30%       |
-      | 12:00 | 60%       |
-      | 13:00 | 30%       |
-    Then the learned GPU cache usage for Monday 11:00 is above that for Monday 10:00
-    And the learned GPU cache usage for Monday 11:00 is above that for Monday 12:00
-    And each of the Monday hours 10, 11 and 12 has at least 10 observations
+      | until         | GPU cache |
+      | <first end>   | <quiet>   |
+      | <busy end>    | <busy>    |
+      | <last end>    | <quiet>   |
+    Then the learned GPU cache usage for <busy hour> is above that for <first hour>
+    And the learned GPU cache usage for <busy hour> is above that for <last hour>
+    And each of <first hour>, <busy hour> and <last hour> has at least 10 observations
+
+    @starts.Monday.10:00
+    Examples: a Monday morning
+      | quiet | busy | first end | busy end | last end | first hour   | busy hour    | last hour    |
+      | 30%   | 60%  | 11:00     | 12:00    | 13:00    | Monday 10:00 | Monday 11:00 | Monday 12:00 |
+      | 20%   | 60%  | 11:00     | 12:00    | 13:00    | Monday 10:00 | Monday 11:00 | Monday 12:00 |
+
+    @starts.Sunday.23:00
+    Examples: across midnight
+      | quiet | busy | first end | busy end | last end | first hour   | busy hour    | last hour    |
+      | 60%   | 65%  | 00:00     | 01:00    | 02:00    | Sunday 23:00 | Monday 00:00 | Monday 01:00 |
+      | 5%    | 95%  | 00:00     | 01:00    | 02:00    | Sunday 23:00 | Monday 00:00 | Monday 01:00 |
 
   # Calibration restarts the accuracy record of the hours it predicted worst:
   # the hours whose traffic changed. What it learned about their load stays.
@@ -91,6 +105,14 @@ Feature: Learning traffic patterns
     And the scaler's learning data is saved in its ConfigMap within 1 minute
     When the BudAIScaler controller restarts
     Then the collected data points continue from where they were saved within 1 minute
+
+  # Known gap: the controller never fills these fields of the learning status.
+  @known-gap @quirk.learning-status-fields-unset
+  Scenario: The learning status says since when, how much and how this hour compares
+    When the traffic runs for 6 minutes
+    Then the scaler reports its oldest data point at least 5 minutes old
+    And the scaler reports how much storage its learning data uses
+    And the scaler reports the seasonal factor of the current hour
 
   Scenario: Prediction accuracy is tracked
     When steady traffic of 8 running and 1 waiting requests at 40% GPU cache runs for 10 minutes

@@ -19,41 +19,85 @@ Feature: Scaling an LLM inference workload on GPU cache usage
     Then the scaler becomes Ready within 60 seconds
     And the scaler reports the reason "ScalerReady"
 
-  Scenario: A scaler whose minimum exceeds its maximum says why it is not Ready
+  Scenario Outline: A scaler whose minimum exceeds its maximum says why it is not Ready
     Given the scaler is Ready
-    When the scaler allows between 6 and 5 replicas
+    When the scaler allows between <min> and <max> replicas
     Then the scaler becomes not Ready with reason "ValidationFailed" within 30 seconds
-    And the scaler's Ready message says "minReplicas (6) cannot be greater than maxReplicas (5)"
-    When the scaler allows between 1 and 5 replicas
+    And the scaler's Ready message says "minReplicas (<min>) cannot be greater than maxReplicas (<max>)"
+    When the scaler allows between <max> and <max> replicas
     Then the scaler becomes Ready within 30 seconds
 
-  Scenario: Scale-up when GPU cache usage rises above the target
+    Examples:
+      | min | max |
+      | 6   | 5   |
+      | 2   | 1   |
+
+  # Known gap: the controller leaves the reason and message of a Ready
+  # condition as they were while its status stays the same, so the message
+  # names a problem that is no longer the one at hand.
+  @known-gap @quirk.ready-reason-not-refreshed
+  Scenario: The Ready message follows the problem as it changes
+    Given the scaler is Ready
+    When the scaler allows between 6 and 5 replicas
+    Then the scaler's Ready message says "minReplicas (6) cannot be greater than maxReplicas (5)" within 30 seconds
+    When the scaler allows between 4 and 3 replicas
+    Then the scaler's Ready message says "minReplicas (4) cannot be greater than maxReplicas (3)" within 30 seconds
+
+  Scenario Outline: Scale-up when GPU cache usage rises above the target
     Given the scaler is Ready
     And the desired replicas stay at 1 for 30 seconds
-    When GPU cache usage rises to 85% on every inference pod
+    When GPU cache usage rises to <usage> on every inference pod
     Then the desired replicas rise above 1 within 90 seconds
     And the scaling history records a scale-up from 1 replica
 
-  Scenario: Scale-down when the load falls
-    Given GPU cache usage is 85% on every inference pod
+    Examples: just outside the tolerance band, well above, full
+      | usage |
+      | 78%   |
+      | 85%   |
+      | 100%  |
+
+  # Known gap: the controller reports its recommendation as the actual
+  # replicas, so the REPLICAS column shows a scale-up before any new pod exists.
+  @known-gap @quirk.actual-scale-is-recommendation
+  Scenario: The actual replicas are those the deployment runs, not those asked for
+    Given the scaler is Ready
+    When GPU cache usage rises to 85% on every inference pod
+    Then the scaler reports 1 actual replica while it asks for 2 within 90 seconds
+    And the scaler reports as many actual replicas as desired within 30 seconds
+
+  Scenario Outline: Scale-down when the load falls
+    Given GPU cache usage is <busy> on every inference pod
     And the desired replicas have reached at least 3 within 3 minutes
-    When GPU cache usage falls to 20% on every inference pod
+    When GPU cache usage falls to <quiet> on every inference pod
     Then the desired replicas fall to at most 2 within 3 minutes
     And the desired replicas fall to 1 within 5 minutes
 
+    Examples:
+      | busy | quiet |
+      | 85%  | 20%   |
+      | 100% | 0%    |
+      | 78%  | 30%   |
+
+  # Each row starts where only a controller that keeps the bounds moves away
+  # from: below the maximum under a load that asks for more, or above the
+  # minimum under a load that asks for less.
   Scenario Outline: Replicas stay within the bounds under <load> load
     Given the scaler allows between <min> and <max> replicas
+    And GPU cache usage is <before> on every inference pod
+    And the desired replicas have reached at least <start> within 4 minutes
     When GPU cache usage is <usage> on every inference pod
     Then the desired replicas reach <settled> within 4 minutes
     And the desired and deployed replicas stay between <min> and <max> for 2 minutes
 
     Examples:
-      | load    | usage | min | max | settled |
-      | extreme | 100%  | 1   | 5   | 5       |
-      | extreme | 100%  | 1   | 3   | 3       |
-      | zero    | 0%    | 1   | 5   | 1       |
-      | zero    | 0%    | 2   | 5   | 2       |
-      | light   | 10%   | 2   | 5   | 2       |
+      | load    | min | max | before | start | usage | settled |
+      | extreme | 1   | 5   | 30%    | 1     | 100%  | 5       |
+      | extreme | 1   | 3   | 30%    | 1     | 100%  | 3       |
+      | extreme | 2   | 2   | 30%    | 2     | 100%  | 2       |
+      | zero    | 1   | 5   | 100%   | 3     | 0%    | 1       |
+      | zero    | 2   | 5   | 100%   | 3     | 0%    | 2       |
+      | light   | 2   | 5   | 100%   | 3     | 10%   | 2       |
+      | target  | 3   | 3   | 30%    | 3     | 70%   | 3       |
 
   # A bound changed right after a scale applies on the next reconcile, as a
   # Kubernetes HPA applies it; the windows only damp what the load asks for.
@@ -92,13 +136,27 @@ Feature: Scaling an LLM inference workload on GPU cache usage
     Then the desired replicas hold for 50 seconds
     And the desired replicas then fall within 60 seconds
 
-  # Known gap: the controller divides the tolerance by 100, so the default
-  # 10% band around the target is really 0.1% and the replicas flap.
-  @known-gap @quirk.tolerance-as-percent
-  Scenario: Load within the tolerance band leaves the replicas alone
+  # The default tolerance is 10% of the target: 63% to 77% leaves 1 replica
+  # alone, and just outside it the scaler does scale.
+  Scenario Outline: Load within the tolerance band leaves the replicas alone
     Given the scaler is Ready
-    When GPU cache usage is 74% on every inference pod
-    Then the desired replicas stay at 1 for 2 minutes
+    When GPU cache usage is <inside> on every inference pod
+    Then the desired replicas stay at 1 for 90 seconds
+    When GPU cache usage rises to <outside> on every inference pod
+    Then the desired replicas rise above 1 within 1 minute
+
+    Examples: below the target
+      | inside | outside |
+      | 64%    | 78%     |
+      | 70%    | 85%     |
+
+    # Known gap: the controller divides the tolerance by 100, so the default
+    # 10% band around the target is really 0.1% and the replicas flap.
+    @known-gap @quirk.tolerance-as-percent
+    Examples: above the target
+      | inside | outside |
+      | 74%    | 85%     |
+      | 76%    | 78%     |
 
   Scenario: The deployment follows the desired replicas
     Given GPU cache usage is 85% on every inference pod

@@ -1,7 +1,7 @@
 """Sentences about what BudAIScaler learns: data points, patterns, seasonal profiles, persistence, accuracy."""
 
 from behave import given, then, when
-from hamcrest import (assert_that, equal_to, greater_than, greater_than_or_equal_to, has_length, is_not,
+from hamcrest import (assert_that, close_to, equal_to, greater_than, greater_than_or_equal_to, has_length, is_not,
                       less_than_or_equal_to, none)
 
 from support import learning_data
@@ -106,10 +106,40 @@ def step_profile_shape(context, day, busy, day2, quiet):
 
 @then("each of the {day} hours {first:d}, {second:d} and {third:d} has at least {count:d} observations")
 def step_profile_observations(context, day, first, second, third, count):
+    _at_least_observations(context, [(day, first), (day, second), (day, third)], count)
+
+
+@then("each of {day1} {hour1:d}:00, {day2} {hour2:d}:00 and {day3} {hour3:d}:00 has at least {count:d} observations")
+def step_hours_observations(context, day1, hour1, day2, hour2, day3, hour3, count):
+    _at_least_observations(context, [(day1, hour1), (day2, hour2), (day3, hour3)], count)
+
+
+def _at_least_observations(context, hours, count):
     configmap = _saved_configmap(context)
-    seen = {hour: learning_data.seasonal_bucket(configmap, _METRIC, day, hour).observations
-            for hour in (first, second, third)}
-    assert_that(min(seen.values()), greater_than_or_equal_to(count), f"observations per hour of {day}: {seen}")
+    seen = {f"{day} {hour:02d}:00": learning_data.seasonal_bucket(configmap, _METRIC, day, hour).observations
+            for day, hour in hours}
+    assert_that(min(seen.values()), greater_than_or_equal_to(count), f"observations per hour of the week: {seen}")
+
+
+# -- the learning status --------------------------------------------------------------------------
+@then("the scaler reports its oldest data point at least {age:Duration} old")
+def step_oldest(context, age):
+    oldest = context.world.learning_status().get("oldestDataPoint")
+    assert_that(oldest, is_not(none()), "the oldest data point in the scaler's learning status")
+    assert_that(context.world.age_of(oldest), greater_than_or_equal_to(age),
+                f"the age in seconds of the oldest data point the scaler reports ({oldest})")
+
+
+@then("the scaler reports how much storage its learning data uses")
+def step_storage(context):
+    used = context.world.learning_status().get("storageUsed", "missing")
+    assert_that(learning_data.parse_size(used), greater_than(0), f"the storage the scaler reports ({used})")
+
+
+@then("the scaler reports the seasonal factor of the current hour")
+def step_factor(context):
+    factor = context.world.learning_status().get("currentSeasonalFactor", "missing")
+    assert_that(parse_number(factor), greater_than(0), f"the seasonal factor the scaler reports ({factor})")
 
 
 @then("the scaler's learning data records a calibration after {hour:d}:{minute:d} cluster time")
@@ -171,6 +201,18 @@ def step_overall(context, floor):
 def step_mape(context, ceiling):
     value = parse_percent(context.world.learning_status().get("recentMAPE", "missing"))
     assert_that(value, less_than_or_equal_to(ceiling), "the scaler's reported recent MAPE (%)")
+
+
+@then("the reported overall accuracy weighs the recent MAPE and the direction accuracy equally")
+def step_overall_is_score(context):
+    learning = context.world.learning_status()
+    mape = parse_percent(learning.get("recentMAPE", "missing"))
+    direction = parse_percent(learning.get("directionAccuracy", "missing"))
+    overall = parse_percent(learning.get("overallAccuracy", "missing"))
+    score = (max(0.0, 100 - mape) + direction) / 2
+    assert_that(overall, close_to(score, 0.1),
+                f"the reported overall accuracy, against the mean of 100% - MAPE ({mape}%) and the direction "
+                f"accuracy ({direction}%)")
 
 
 def _reported_at_least(context, field, floor):

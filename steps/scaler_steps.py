@@ -46,6 +46,12 @@ def step_message(context, message):
     assert_that(_condition(context.world), has_entries(message=message), "the message of the scaler's Ready condition")
 
 
+@then('the scaler\'s Ready message says "{message}" within {within:Duration}')
+def step_message_within(context, message, within):
+    context.world.poller.eventually(lambda: _condition(context.world), has_entries(message=message), within=within,
+                                    what="the message of the scaler's Ready condition")
+
+
 def _condition(world) -> dict:
     condition = world.ready_condition()
     return {} if condition is None else {"status": condition.status, "reason": condition.reason,
@@ -120,6 +126,15 @@ def step_between_within(context, low, high, within):
     world.poller.eventually(lambda: (world.desired_replicas(), world.deployment_replicas()),
                             each_between(low, high), within=within,
                             what=f"the desired and deployed replicas to be between {low} and {high}")
+
+
+@then("the scaler reports {actual:d} actual replica while it asks for {desired:d} within {within:Duration}")
+@then("the scaler reports {actual:d} actual replicas while it asks for {desired:d} within {within:Duration}")
+def step_actual_while_desired(context, actual, desired, within):
+    world = context.world
+    world.poller.eventually(lambda: {"desired": world.desired_replicas(), "actual": world.actual_replicas()},
+                            equal_to({"desired": desired, "actual": actual}), within=within,
+                            what=f"the scaler to ask for {desired} replicas while it reports {actual} running")
 
 
 @then("the scaler reports as many actual replicas as desired within {within:Duration}")

@@ -8,6 +8,7 @@ as JSON documents under fixed keys; this module turns both into plain numbers.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,3 +82,15 @@ def last_calibration(configmap: dict) -> float | None:
     if not stamp or stamp.startswith("0001-"):  # Go's zero time: never
         return None
     return datetime.fromisoformat(stamp).timestamp()
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)(B|KiB|MiB)")
+_UNITS = {"B": 1, "KiB": 1024, "MiB": 1024 * 1024}
+
+
+def parse_size(text: str) -> float:
+    """`845B`, `12.3KiB`, `1.5MiB` -> bytes; ValueError for anything else."""
+    match = _SIZE.fullmatch(text or "")
+    if not match:
+        raise ValueError(f"{text!r} is not a size like 845B, 12.3KiB or 1.5MiB")
+    return float(match.group(1)) * _UNITS[match.group(2)]

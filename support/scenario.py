@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from hamcrest import is_not
 
@@ -219,6 +220,10 @@ class Scenario:
     def seconds_until(self, hour: int, minute: int = 0) -> float:
         """Cluster time from now to the next hh:mm (UTC)."""
         return seconds_until(self.target.clock.now(), None, hour, minute)
+
+    def age_of(self, timestamp: str) -> float:
+        """Seconds of cluster time since an RFC 3339 timestamp."""
+        return self.target.clock.now() - datetime.fromisoformat(timestamp).timestamp()
 
     def latest_time_of_day(self, hour: int, minute: int = 0) -> float:
         """Cluster time (epoch seconds) of the latest hh:mm (UTC) that is not in the future."""

@@ -22,9 +22,23 @@ from behave.parser import parse_file
 ROOT = Path(__file__).resolve().parents[1]
 
 SCALER_READY = "The scaler becomes Ready"
-SCALE_UP = "Scale-up when GPU cache usage rises above the target"
-EXTREME_MAX_5 = "Replicas stay within the bounds under extreme load [load=extreme, usage=100%, min=1, max=5, settled=5]"
-LIGHT_MIN_2 = "Replicas stay within the bounds under light load [load=light, usage=10%, min=2, max=5, settled=2]"
+SCALE_UP = "Scale-up when GPU cache usage rises above the target [usage=85%]"
+EXTREME_MAX_5 = ("Replicas stay within the bounds under extreme load "
+                 "[load=extreme, min=1, max=5, before=30%, start=1, usage=100%, settled=5]")
+LIGHT_MIN_2 = ("Replicas stay within the bounds under light load "
+               "[load=light, min=2, max=5, before=100%, start=3, usage=10%, settled=2]")
+ZERO_MIN_1 = ("Replicas stay within the bounds under zero load "
+              "[load=zero, min=1, max=5, before=100%, start=3, usage=0%, settled=1]")
+SCALE_DOWN = "Scale-down when the load falls [busy=85%, quiet=20%]"
+MIN_ABOVE_MAX = "A scaler whose minimum exceeds its maximum says why it is not Ready [min=6, max=5]"
+TOLERANCE = "Load within the tolerance band leaves the replicas alone [inside={}, outside={}]"
+DAILY = ("The learned daily profile follows the traffic ({quiet} / {busy}) [quiet={quiet}, busy={busy}, "
+         "first end={ends[0]}, busy end={ends[1]}, last end={ends[2]}, first hour={hours[0]}, busy hour={hours[1]}, "
+         "last hour={hours[2]}]")
+MONDAY = dict(ends=("11:00", "12:00", "13:00"), hours=("Monday 10:00", "Monday 11:00", "Monday 12:00"))
+MIDNIGHT = dict(ends=("00:00", "01:00", "02:00"), hours=("Sunday 23:00", "Monday 00:00", "Monday 01:00"))
+DAILY_PROFILES = {DAILY.format(quiet="30%", busy="60%", **MONDAY), DAILY.format(quiet="20%", busy="60%", **MONDAY),
+                  DAILY.format(quiet="60%", busy="65%", **MIDNIGHT), DAILY.format(quiet="5%", busy="95%", **MIDNIGHT)}
 QUICK = "Accuracy over a short traffic trace [length=short, phase=3 minutes, tail=6 minutes]"
 FULL = "Accuracy over a long traffic trace [length=long, phase=6 minutes, tail=10 minutes]"
 DATA_POINT = "A data point is collected every reconcile"
@@ -50,18 +64,17 @@ CAUGHT_BY = {
     "ignore-max-replicas": catch("scaling", {EXTREME_MAX_5}, SCALER_READY),
     "ignore-min-replicas": catch("scaling", {LIGHT_MIN_2}, SCALER_READY),
     "skip-scale-down-window": catch("scaling", {"No scale-down before the scale-down window has passed"}, SCALE_UP),
-    "never-scale-up": catch("scaling", {SCALE_UP}, SCALER_READY),
-    "never-scale-down": catch("scaling", {"Scale-down when the load falls"}, SCALER_READY),
+    "never-scale-up": catch("scaling", {SCALE_UP, TOLERANCE.format("64%", "78%")}, SCALER_READY),
+    "never-scale-down": catch("scaling", {SCALE_DOWN, ZERO_MIN_1}, SCALER_READY),
     "never-write-target": catch("scaling", {"The deployment follows the desired replicas"}, SCALE_UP),
     "never-ready": catch("scaling", {SCALER_READY}, EXTREME_MAX_5),
-    "no-validation": catch("scaling", {"A scaler whose minimum exceeds its maximum says why it is not Ready"},
-                           SCALER_READY),
+    "no-validation": catch("scaling", {MIN_ABOVE_MAX}, SCALER_READY),
     "no-pattern-detection": catch("learning", {"KV cache pressure is detected",
                                                "A batch spike is detected as batch ingestion"}, DATA_POINT),
     "no-data-points": catch("learning", {DATA_POINT, "Data points accrue across the hours of the day"},
                             "KV cache pressure is detected"),
-    "never-persist": catch("learning", {"The learned daily profile follows the traffic", SAVED,
-                                        "Learning data survives a controller restart"}, DATA_POINT),
+    "never-persist": catch("learning", {*DAILY_PROFILES, SAVED, "Learning data survives a controller restart"},
+                           DATA_POINT),
     "forget-on-restart": catch("learning", {"Learning data survives a controller restart"}, SAVED),
     "inverted-direction-accuracy": catch("learning", {"Prediction accuracy is tracked"}, DATA_POINT),
     "mape-over-predicted": catch("accuracy", {QUICK}, None),
@@ -73,6 +86,13 @@ CAUGHT_BY = {
     "bounds-wait-for-windows": catch("scaling", {LOWERED_MAX, RAISED_MIN}, SCALE_UP),
     "calibration-wipes-learned-hours": catch(
         "learning", {"Calibration keeps what was learned about an hour whose traffic changed"}, DATA_POINT),
+    "stale-ready-message": catch("scaling", {"The Ready message follows the problem as it changes"}, MIN_ABOVE_MAX),
+    "actual-is-recommendation": catch(
+        "scaling", {"The actual replicas are those the deployment runs, not those asked for"}, SCALE_UP),
+    "tolerance-a-hundredth": catch("scaling", {TOLERANCE.format("76%", "78%")}, SCALE_UP),
+    "learning-status-fields-unset": catch(
+        "learning", {"The learning status says since when, how much and how this hour compares"}, DATA_POINT),
+    "overall-is-direction": catch("accuracy", {QUICK}, None),
 }
 # The issues ask that every scenario of these features is caught by some broken model.
 EVERY_SCENARIO_GUARDED = ("learning", "accuracy")

@@ -72,13 +72,9 @@ def _trust_any_prediction(strategy: Strategy) -> Strategy:
     return broken
 
 
-def _as_built_in(quirk: str) -> Callable[[Strategy], Strategy]:
-    """The strategy decides as the code does in one respect: `quirk` switched on."""
-    def wrap(strategy: Strategy) -> Strategy:
-        def broken(request: ScaleRequest, model, window) -> Recommendation:
-            return strategy(request, Model(model.name, model.quirks | {quirk}), window)
-        return broken
-    return wrap
+def _as_built_in(quirk: str) -> Callable[[Behaviour], Behaviour]:
+    """The operator behaves as the code does in one respect: the model with `quirk` switched on."""
+    return lambda behaviour: behaviour.with_model(Model(behaviour.model.name, behaviour.model.quirks | {quirk}))
 
 
 # -- learning parts -------------------------------------------------------------------------
@@ -131,11 +127,6 @@ def _forget_on_restart(self, data) -> None:
     self._fresh_state()
 
 
-def _calibration_wipes_learned_hours(self, now, actual) -> int:
-    self.model = Model(self.model.name, self.model.quirks | {"calibration-wipes-learned-hours"})
-    return LearningSystem.verify(self, now, actual)
-
-
 # -- API clients that drop a write ----------------------------------------------------------
 
 class _NoScaleWrites(KubeApi):
@@ -167,6 +158,11 @@ MUTANTS: dict[str, Mutant] = {
     "prediction-without-confidence": Mutant(_each_strategy(_trust_any_prediction)),
     "hints-ignored": Mutant(lambda b: dataclasses.replace(b, active_hint=lambda hints, now: None)),
     "no-prediction-status": Mutant(lambda b: dataclasses.replace(b, prediction_status=lambda s, p, m: None)),
-    "bounds-wait-for-windows": Mutant(_each_strategy(_as_built_in("bounds-before-stabilization"))),
-    "calibration-wipes-learned-hours": Mutant(_learning_with(verify=_calibration_wipes_learned_hours)),
+    "bounds-wait-for-windows": Mutant(_as_built_in("bounds-before-stabilization")),
+    "calibration-wipes-learned-hours": Mutant(_as_built_in("calibration-wipes-learned-hours")),
+    "stale-ready-message": Mutant(_as_built_in("ready-reason-not-refreshed")),
+    "actual-is-recommendation": Mutant(_as_built_in("actual-scale-is-recommendation")),
+    "tolerance-a-hundredth": Mutant(_as_built_in("tolerance-as-percent")),
+    "learning-status-fields-unset": Mutant(_as_built_in("learning-status-fields-unset")),
+    "overall-is-direction": Mutant(_as_built_in("direction-accuracy-is-overall")),
 }
