@@ -9,6 +9,7 @@ cost more than the requests they describe, and custom resources have none.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any, Iterable
 from urllib.parse import quote
@@ -76,7 +77,8 @@ def error_message(error: BaseException) -> str:
 class KubeApi:
     def __init__(self, api_client: ApiClient):
         self.api_client = api_client
-        self.host = api_client.configuration.host  # the property looks at proxy variables on every read
+        self.host = api_client.configuration.host
+        _throttle_credential_refresh(api_client.configuration)
 
     def request(self, method: str, path: str, *, query: Iterable[tuple[str, Any]] = (), body: Any = None,
                 content_type: str = JSON, headers: dict[str, str] | None = None,
@@ -150,6 +152,32 @@ class KubeApi:
 
     def delete(self, kind: Kind, namespace: str | None, name: str) -> None:
         self.request("DELETE", kind.path(namespace, name))
+
+
+CREDENTIAL_REFRESH_SECONDS = 10.0
+
+
+def _throttle_credential_refresh(configuration) -> None:
+    """Refresh kubeconfig credentials at most every 10 s (real time), not on every request.
+
+    The kubeconfig loader installs a hook that re-applies the whole kubeconfig before every
+    request (to pick up expiring exec-plugin or OIDC tokens); re-applying sets the host,
+    which re-reads the proxy environment: half a millisecond per request, a third of a
+    status write against the embedded cluster. Tokens live for minutes; 10 s is fresh enough.
+    """
+    hook = getattr(configuration, "refresh_api_key_hook", None)
+    if hook is None or getattr(hook, "throttled", False):
+        return
+    last = [float("-inf")]
+
+    def throttled(config) -> None:
+        now = time.monotonic()
+        if now - last[0] >= CREDENTIAL_REFRESH_SECONDS:
+            last[0] = now
+            hook(config)
+
+    throttled.throttled = True
+    configuration.refresh_api_key_hook = throttled
 
 
 def _query(values: dict[str, Any]) -> list[tuple[str, Any]]:
