@@ -5,7 +5,9 @@
 Only namespaces labelled `app.kubernetes.io/managed-by=budaiscaler-spec` (the label the suite puts
 on every namespace it creates) and older than `--older-than` (by creationTimestamp, so a run in
 progress keeps its namespace) are deleted; never any other namespace, never a protected one
-(default, kube-*, the controller's). Prints what it deleted or, with --dry-run, would delete.
+(default, kube-*, the controller's). Prints what it deleted or, with --dry-run, would delete, and
+the suite's namespaces stuck in Terminating with what holds them (a BudAIScaler's finalizer
+waits for a running controller). Ages are measured on the API server's clock, not this machine's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Iterable, TextIO
 
 from support.cluster import MANAGED_BY, Cluster, PreconditionError, connect
@@ -30,6 +33,18 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 class Leftover:
     name: str
     age: float  # seconds
+
+
+@dataclass(frozen=True)
+class Stuck:
+    name: str
+    terminating_for: float | None  # seconds since deletion was asked, None when unknown
+    reason: str                      # what the namespace's conditions say holds it
+
+
+SCALER_FINALIZER = "scaler.bud.studio/finalizer"
+_HOLDING_CONDITIONS = ("NamespaceFinalizersRemaining", "NamespaceContentRemaining", "NamespaceDeletionContentFailure",
+                       "NamespaceDeletionDiscoveryFailure", "NamespaceDeletionGroupVersionParsingFailure")
 
 
 def parse_age(text: str) -> float:
@@ -52,13 +67,22 @@ def format_age(seconds: float) -> str:
     return "".join(parts) + (f"{secs}s" if secs or not parts else "")
 
 
-def _created(namespace: dict) -> float | None:
-    stamp = (namespace.get("metadata") or {}).get("creationTimestamp")
+def _timestamp(namespace: dict, field: str) -> float | None:
+    stamp = (namespace.get("metadata") or {}).get(field)
     if not stamp:
         return None
     if isinstance(stamp, datetime):
         return stamp.timestamp()
     return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+
+
+def _created(namespace: dict) -> float | None:
+    return _timestamp(namespace, "creationTimestamp")
+
+
+def _terminating(namespace: dict) -> bool:
+    meta = namespace.get("metadata") or {}
+    return bool(meta.get("deletionTimestamp")) or (namespace.get("status") or {}).get("phase") == "Terminating"
 
 
 def is_managed(namespace: dict) -> bool:
@@ -78,7 +102,7 @@ def select_leftovers(namespaces: Iterable[dict], now: float, older_than: float,
         name = meta.get("name", "")
         if not name or name in protected or not is_managed(namespace):
             continue
-        if meta.get("deletionTimestamp") or (namespace.get("status") or {}).get("phase") == "Terminating":
+        if _terminating(namespace):
             continue
         created = _created(namespace)
         if created is None:
@@ -89,11 +113,44 @@ def select_leftovers(namespaces: Iterable[dict], now: float, older_than: float,
     return sorted(chosen, key=lambda leftover: leftover.name)
 
 
+def select_stuck(namespaces: Iterable[dict], now: float) -> list[Stuck]:
+    """The suite's namespaces in Terminating, with how long and what their conditions say holds them. Pure."""
+    stuck = []
+    for namespace in namespaces:
+        if not is_managed(namespace) or not _terminating(namespace):
+            continue
+        asked = _timestamp(namespace, "deletionTimestamp")
+        held = [c.get("message", "") for c in (namespace.get("status") or {}).get("conditions") or []
+                if c.get("type") in _HOLDING_CONDITIONS and c.get("status") == "True" and c.get("message")]
+        stuck.append(Stuck(namespace["metadata"]["name"], None if asked is None else now - asked, "; ".join(held)))
+    return sorted(stuck, key=lambda item: item.name)
+
+
+def describe_stuck(item: Stuck) -> str:
+    since = "" if item.terminating_for is None else f" for {format_age(item.terminating_for)}"
+    text = f"namespace {item.name} has been terminating{since}"
+    text += f": {item.reason}" if item.reason else " (no condition says why yet)"
+    if SCALER_FINALIZER in item.reason:
+        text += (f" -- BudAIScalers keep {SCALER_FINALIZER} until the BudAIScaler controller removes it: "
+                 "is the controller running?")
+    return text
+
+
+def server_time(cluster: Cluster) -> float:
+    """The API server's clock, from the Date header of a cheap request (creationTimestamps are on it)."""
+    _, _, headers = cluster.api_client.call_api("/version", "GET", auth_settings=["BearerToken"],
+                                                _preload_content=False, _return_http_data_only=False)
+    date = headers.get("Date") if headers else None
+    return parsedate_to_datetime(date).timestamp() if date else time.time()
+
+
 def sweep(cluster: Cluster, older_than: float, now: float | None = None, dry_run: bool = False,
           also_protect: Iterable[str] = (), out: TextIO = sys.stdout) -> list[Leftover]:
-    """Delete (or, dry, list) the suite's leftover namespaces on `cluster`; returns them."""
-    now = time.time() if now is None else now
+    """Delete (or, dry, list) the suite's leftover namespaces on `cluster`; report stuck ones; returns the leftovers."""
+    now = server_time(cluster) if now is None else now
     labelled = cluster.namespaces(SELECTOR)
+    for item in select_stuck(labelled, now):
+        print(describe_stuck(item), file=out)
     leftovers = select_leftovers(labelled, now, older_than, also_protect)
     for leftover in leftovers:
         if dry_run:

@@ -14,7 +14,8 @@ import pytest
 from support import manifests
 from support.cluster import MANAGED_BY, connect
 from support.localcluster import LocalCluster
-from support.sweep import Leftover, format_age, main, parse_age, select_leftovers, sweep
+from support.sweep import (Leftover, describe_stuck, format_age, main, parse_age, select_leftovers, select_stuck,
+                           server_time, sweep)
 
 MINUTE = 60.0
 pytestmark = pytest.mark.usefixtures("private_tempdir")
@@ -184,3 +185,55 @@ def test_the_command_line_module_runs(tmp_path):
     usage = subprocess.run([sys.executable, "-m", "support.sweep", "--help"], capture_output=True, text=True,
                            timeout=30)
     assert usage.returncode == 0 and "--older-than AGE" in usage.stdout and "--dry-run" in usage.stdout
+
+
+# -- stuck namespaces and the server's clock (audit items 7 and 9) ----------------------------------
+
+def test_terminating_namespaces_of_the_suite_are_reported_with_what_holds_them():
+    held = {"phase": "Terminating", "conditions": [
+        {"type": "NamespaceContentRemaining", "status": "True",
+         "message": "Some resources are remaining: budaiscalers.scaler.bud.studio has 1 resource instances"},
+        {"type": "NamespaceFinalizersRemaining", "status": "True",
+         "message": "Some content in the namespace has finalizers remaining: scaler.bud.studio/finalizer in 1 "
+                    "resource instances"},
+        {"type": "NamespaceDeletionDiscoveryFailure", "status": "False", "message": "All resources discovered"}]}
+    namespaces = [
+        ns("budspec-stuck", "2026-01-05T09:00:00Z", status=held, meta={"deletionTimestamp": "2026-01-05T10:50:00Z"}),
+        ns("budspec-just-asked", "2026-01-05T09:00:00Z", meta={"deletionTimestamp": "2026-01-05T11:00:00Z"}),
+        ns("someones-app", "2026-01-05T09:00:00Z", labels={}, status={"phase": "Terminating"}),
+        ns("budspec-active", "2026-01-05T09:00:00Z"),
+    ]
+    stuck = select_stuck(namespaces, NOW)
+    assert [(s.name, s.terminating_for) for s in stuck] == [("budspec-just-asked", 0.0), ("budspec-stuck", 600.0)]
+    text = describe_stuck(stuck[1])
+    assert "namespace budspec-stuck has been terminating for 10m" in text
+    assert "budaiscalers.scaler.bud.studio has 1 resource instances" in text
+    assert "is the controller running?" in text
+    assert "no condition says why yet" in describe_stuck(stuck[0])
+
+
+def test_the_sweep_reports_a_stuck_namespace_and_leaves_it_alone(cluster, landscape):
+    class Stuck:
+        def namespaces(self, selector):
+            return cluster.namespaces(selector) + [ns("budspec-stuck", "2026-01-05T09:00:00Z",
+                                                      status={"phase": "Terminating"})]
+
+        def delete_namespace(self, name):
+            assert name != "budspec-stuck", "a terminating namespace was deleted again"
+            cluster.delete_namespace(name)
+
+    out = io.StringIO()
+    sweep(Stuck(), 30 * MINUTE, now=landscape, out=out)
+    assert "namespace budspec-stuck has been terminating" in out.getvalue()
+
+
+def test_ages_are_measured_on_the_api_servers_clock():
+    class Api:
+        def call_api(self, path, method, **kwargs):
+            assert (path, method) == ("/version", "GET")
+            return None, 200, {"Date": "Mon, 05 Jan 2026 11:00:00 GMT"}
+
+    class Far:
+        api_client = Api()
+
+    assert server_time(Far()) == NOW
