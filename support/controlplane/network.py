@@ -1,0 +1,147 @@
+"""The node's network: a bridge on the host and one network namespace per pod.
+
+kube-apiserver proxies only to global-unicast pod addresses (never loopback or
+link-local), so pods get addresses from POD_CIDR, each inside a network namespace
+of its own (`ip netns`, a veth pair whose host end sits on the bridge), as a
+kubelet with a bridge CNI plugin would set them up. Everything lives on this
+machine: the bridge carries the node's address (the kubelet port, the pods'
+gateway) and the kubernetes Service address (the in-cluster API endpoint);
+the rest of SERVICE_CIDR is unreachable, so no packet for a Service or pod
+address ever leaves the machine. IP forwarding is not needed and not enabled.
+
+Addresses are from the benchmarking block 198.18.0.0/15 (RFC 2544): global
+unicast, reserved for lab networks, never routed on the internet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import subprocess
+import threading
+from dataclasses import dataclass
+
+BRIDGE = "budspec0"
+POD_CIDR = ipaddress.ip_network("198.18.0.0/16")
+NODE_IP = ipaddress.ip_address("198.18.0.1")      # the bridge: kubelet port and the pods' gateway
+SERVICE_CIDR = ipaddress.ip_network("198.19.0.0/16")
+KUBERNETES_SERVICE_IP = ipaddress.ip_address("198.19.0.1")
+NETNS_PREFIX = "budspec-pod-"
+
+
+class NetworkError(RuntimeError):
+    """An `ip` command failed; the message names it and what it said."""
+
+
+def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(["ip", *args], capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise NetworkError(f"`ip {' '.join(args)}` failed: {result.stderr.strip() or result.returncode}")
+    return result
+
+
+def is_proxyable(address: str) -> bool:
+    """What kube-apiserver's IsProxyableIP accepts: not loopback, link-local or unspecified."""
+    parsed = ipaddress.ip_address(address)
+    return not (parsed.is_loopback or parsed.is_link_local or parsed.is_unspecified or parsed.is_multicast)
+
+
+def bridge_exists() -> bool:
+    return ip("link", "show", BRIDGE, check=False).returncode == 0
+
+
+def set_up_bridge() -> None:
+    """The bridge with the node and kubernetes Service addresses (idempotent)."""
+    if not bridge_exists():
+        ip("link", "add", BRIDGE, "type", "bridge")
+    addresses = ip("-o", "addr", "show", "dev", BRIDGE).stdout
+    for address in (f"{NODE_IP}/{POD_CIDR.prefixlen}", f"{KUBERNETES_SERVICE_IP}/32"):
+        if f" {address} " not in addresses:
+            ip("addr", "add", address, "dev", BRIDGE)
+    ip("link", "set", BRIDGE, "up")
+    if str(SERVICE_CIDR) not in ip("route", "show", "type", "unreachable").stdout:
+        ip("route", "add", "unreachable", str(SERVICE_CIDR))
+
+
+def tear_down_bridge() -> None:
+    for name in pod_namespaces():
+        ip("netns", "del", name, check=False)
+    ip("route", "del", "unreachable", str(SERVICE_CIDR), check=False)
+    if bridge_exists():
+        ip("link", "del", BRIDGE)
+
+
+def pod_namespaces() -> list[str]:
+    listed = ip("netns", "list", check=False).stdout.split("\n")
+    return [line.split()[0] for line in listed if line.startswith(NETNS_PREFIX)]
+
+
+@dataclass(frozen=True)
+class PodNetwork:
+    netns: str
+    address: str
+    host_interface: str
+
+
+def netns_name(pod_uid: str) -> str:
+    return NETNS_PREFIX + pod_uid.replace("-", "")[:16]
+
+
+def _host_interface(pod_uid: str) -> str:
+    return "bsp" + hashlib.sha256(pod_uid.encode()).hexdigest()[:11]  # interface names are at most 15 bytes
+
+
+def create_pod_network(pod_uid: str, address: str) -> PodNetwork:
+    """A network namespace whose eth0 has `address`, bridged to the node; removed again on failure."""
+    if not is_proxyable(address) or ipaddress.ip_address(address) not in POD_CIDR:
+        raise NetworkError(f"pod address {address} must be a global unicast address in {POD_CIDR}")
+    network = PodNetwork(netns_name(pod_uid), address, _host_interface(pod_uid))
+    delete_pod_network(network.netns)  # a namespace left by a crashed agent for the same pod
+    try:
+        ip("netns", "add", network.netns)
+        ip("link", "add", network.host_interface, "type", "veth", "peer", "name", "eth0", "netns", network.netns)
+        ip("link", "set", network.host_interface, "master", BRIDGE, "up")
+        ip("-n", network.netns, "addr", "add", f"{address}/{POD_CIDR.prefixlen}", "dev", "eth0")
+        ip("-n", network.netns, "link", "set", "lo", "up")
+        ip("-n", network.netns, "link", "set", "eth0", "up")
+        ip("-n", network.netns, "route", "add", "default", "via", str(NODE_IP))
+    except NetworkError:
+        delete_pod_network(network.netns)
+        raise
+    return network
+
+
+def delete_pod_network(netns: str) -> None:
+    """Remove a pod's namespace; its veth pair goes with it."""
+    ip("netns", "del", netns, check=False)
+
+
+class AddressPool:
+    """Pod addresses from POD_CIDR, above the node's own 198.18.0.0/24."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._used: set[str] = set()
+        self._hosts = (str(host) for host in POD_CIDR.hosts() if int(host) >= int(NODE_IP) + 256)
+
+    def claim(self, address: str) -> None:
+        """Mark an address in use (a pod the agent finds already running after a restart)."""
+        with self._lock:
+            self._used.add(address)
+
+    def allocate(self) -> str:
+        with self._lock:
+            for host in self._hosts:
+                if host not in self._used:
+                    self._used.add(host)
+                    return host
+            self._hosts = (str(h) for h in POD_CIDR.hosts() if int(h) >= int(NODE_IP) + 256)
+            for host in self._hosts:  # wrapped around: reuse freed addresses
+                if host not in self._used:
+                    self._used.add(host)
+                    return host
+        raise NetworkError(f"no free pod address left in {POD_CIDR}")
+
+    def release(self, address: str) -> None:
+        with self._lock:
+            self._used.discard(address)

@@ -1,0 +1,71 @@
+"""The node agent's network: proxyable pod addresses inside network namespaces of our own (issue 7, audit item 4)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import subprocess
+import uuid
+
+import pytest
+
+from support.controlplane import network
+from netns_fixtures import needs_netns, node_network  # noqa: F401  (fixture)
+
+
+def test_kube_apiserver_would_refuse_loopback_and_link_local_pod_addresses():
+    assert not network.is_proxyable("127.0.0.1")
+    assert not network.is_proxyable("127.12.0.9")
+    assert not network.is_proxyable("169.254.10.1")
+    assert not network.is_proxyable("0.0.0.0")
+    assert network.is_proxyable("198.18.3.4")
+
+
+@pytest.mark.parametrize("address", ["127.0.0.5", "169.254.0.7", "192.0.2.9", "198.19.0.5"])
+def test_a_pod_address_outside_the_pod_range_is_refused(address):
+    with pytest.raises(network.NetworkError, match="global unicast address in 198.18.0.0/16"):
+        network.create_pod_network("refused", address)
+
+
+def test_the_pool_hands_out_distinct_addresses_above_the_nodes_own_block_and_reuses_freed_ones():
+    pool = network.AddressPool()
+    first, second = pool.allocate(), pool.allocate()
+    assert first != second
+    for address in (first, second):
+        assert ipaddress.ip_address(address) in network.POD_CIDR
+        assert ipaddress.ip_address(address) not in ipaddress.ip_network("198.18.0.0/24")
+    pool.claim("198.18.1.2")
+    assert pool.allocate() not in ("198.18.1.2", first, second)
+    pool.release(first)
+    assert first not in pool._used  # noqa: SLF001 - the pool's bookkeeping is what is tested
+
+
+@needs_netns
+def test_a_pod_namespace_is_reachable_at_its_address_and_removed_without_a_trace(node_network):
+    uid = str(uuid.uuid4())
+    pod = network.create_pod_network(uid, "198.18.200.7")
+    try:
+        assert pod.netns in network.pod_namespaces()
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", pod.netns, "python3", "-c",
+             "import socket; s = socket.create_server(('0.0.0.0', 8080)); print('up', flush=True); "
+             "c, _ = s.accept(); c.sendall(b'hello from the pod'); c.close()"],
+            stdout=subprocess.PIPE, text=True)
+        assert server.stdout.readline().strip() == "up"
+        with socket.create_connection((pod.address, 8080), timeout=5) as connection:
+            assert connection.recv(100) == b"hello from the pod"
+        server.wait(timeout=5)
+    finally:
+        network.delete_pod_network(pod.netns)
+    assert pod.netns not in network.pod_namespaces()
+    assert subprocess.run(["ip", "link", "show", pod.host_interface], capture_output=True).returncode != 0
+
+
+@needs_netns
+def test_service_addresses_never_leave_the_machine(node_network):
+    """No kube-proxy: a Service address other than the API's is unreachable here, not routed out."""
+    with pytest.raises(OSError) as refused:
+        socket.create_connection(("198.19.7.7", 80), timeout=2)
+    assert not isinstance(refused.value, TimeoutError), "a Service address was routed off the machine"
+    route = subprocess.run(["ip", "route", "get", "198.19.7.7"], capture_output=True, text=True)
+    assert "No route to host" in route.stderr, route.stdout + route.stderr
