@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: spec test unit behave bench properties kubectl serve clean
+.PHONY: spec test unit behave bench properties kubectl serve clean controlplane controlplane-down controlplane-build
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ properties: $(STAMP)      ## property tests and fuzzing with hypothesis's long r
 
 serve: $(STAMP)           ## the embedded cluster in real time, for kubectl and demos
 	$(BIN)/python -m support.localcluster serve
+
+controlplane: $(STAMP)    ## a real control plane here (etcd, kube-apiserver, kube-controller-manager, node agent); prints its kubeconfigs
+	$(BIN)/python -m support.controlplane up
+
+controlplane-down: $(STAMP) ## stop it and remove its data
+	$(BIN)/python -m support.controlplane down
+
+controlplane-build: $(STAMP) ## only build its binaries (cached under ~/.cache/budaiscaler-spec; needs Go 1.26+)
+	$(BIN)/python -m support.controlplane build
 
 kubectl:                  ## the kubectl tests need a kubectl binary (Debian: kubernetes-client)
 	@command -v kubectl >/dev/null || { apt-get update -qq && apt-get install -y -qq kubernetes-client >/dev/null; } \
