@@ -84,7 +84,7 @@ def test_the_suite_identity_is_bound_only_to_its_cluster_role(control_plane):
     cluster = connect(str(control_plane.suite_kubeconfig))
     try:
         with pytest.raises(ApiException) as denied:
-            cluster.core.list_namespaced_secret("kube-system")
+            k8s.CoreV1Api(cluster.api_client).list_namespaced_secret("kube-system")
         assert_that(denied.value.status, equal_to(403))
         review = k8s.AuthorizationV1Api(cluster.api_client).create_self_subject_rules_review(
             {"spec": {"namespace": "default"}})
@@ -113,7 +113,7 @@ def test_a_pod_without_a_restricted_security_context_is_refused(suite_namespace)
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "loose", "namespace": namespace},
            "spec": {"containers": [{"name": "c", "image": "python:3.11-slim"}]}}
     with pytest.raises(ApiException) as refused:
-        cluster.core.create_namespaced_pod(namespace, pod)
+        k8s.CoreV1Api(cluster.api_client).create_namespaced_pod(namespace, pod)
     assert_that(refused.value.status, equal_to(403))
     message = json.loads(refused.value.body)["message"]
     assert_that(message, contains_string('violates PodSecurity "restricted:latest"'))
@@ -132,7 +132,8 @@ def test_the_mock_workload_runs_is_proxied_logs_and_stops_gracefully(suite_names
     assert network.is_proxyable(address), f"pod address {address} is not one kube-apiserver proxies to"
     assert_that(address, starts_with("198.18."))
     name = pod["metadata"]["name"]
-    metrics = cluster.core.connect_get_namespaced_pod_proxy_with_path(f"{name}:9000", namespace, "metrics")
+    core = k8s.CoreV1Api(cluster.api_client)
+    metrics = core.connect_get_namespaced_pod_proxy_with_path(f"{name}:9000", namespace, "metrics")
     assert_that(metrics, contains_string("vllm:gpu_cache_usage_perc"))
     log = cluster.pod_log(namespace, name, "metrics-sidecar")
     assert_that(log, contains_string(f"serving /app/vllm_sidecar.py on {address}:9000"))
@@ -153,7 +154,7 @@ def test_every_mock_workload_passes_pod_security_restricted(suite_namespace, moc
         if obj["kind"] == "Deployment":
             pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"{mock}-check", "namespace": namespace},
                    "spec": obj["spec"]["template"]["spec"]}
-            cluster.core.create_namespaced_pod(namespace, pod, dry_run="All")  # raises 403 if refused
+            k8s.CoreV1Api(cluster.api_client).create_namespaced_pod(namespace, pod, dry_run="All")  # raises 403 if refused
 
 
 def test_a_pod_reaches_the_api_server_through_the_kubernetes_service(control_plane):
