@@ -3,18 +3,21 @@
     python -m support.reference.operator --kubeconfig K [--context C] [--model as-built]
                                          [--leader-elect [--leader-election-namespace NS]]
 
-Runs until SIGINT or SIGTERM, then stops cleanly (releasing its lease) and exits 0.
+In a pod (KUBERNETES_SERVICE_HOST set, no --kubeconfig nor KUBECONFIG) it uses the pod's
+service-account token. Runs until SIGINT or SIGTERM, then stops cleanly (releasing its lease) and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
 
+from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 
 from support.clock import RealClock
@@ -43,15 +46,29 @@ def log(line: str) -> None:
     print(f"{stamp} {line}", flush=True)
 
 
-def build(args: argparse.Namespace) -> Operator:
+def in_cluster(args: argparse.Namespace, environ=os.environ) -> bool:
+    """In a pod with no kubeconfig named: use the pod's service-account token, as controllers do."""
+    return not args.kubeconfig and not environ.get("KUBECONFIG") and bool(environ.get("KUBERNETES_SERVICE_HOST"))
+
+
+def api_client_for(args: argparse.Namespace) -> k8s_client.ApiClient:
+    if in_cluster(args):
+        configuration = k8s_client.Configuration()
+        try:
+            k8s_config.load_incluster_config(client_configuration=configuration)
+        except k8s_config.ConfigException as error:
+            raise SystemExit(f"cannot use the pod's service account: {error}. Pass --kubeconfig PATH") from None
+        return k8s_client.ApiClient(configuration)
     config_file = str(args.kubeconfig) if args.kubeconfig else None
     try:
-        api_client = k8s_config.new_client_from_config(config_file=config_file, context=args.context,
-                                                       persist_config=False)
+        return k8s_config.new_client_from_config(config_file=config_file, context=args.context, persist_config=False)
     except (k8s_config.ConfigException, OSError) as error:
         raise SystemExit(f"cannot load the kubeconfig ({args.kubeconfig or 'default'}, context "
                          f"{args.context or 'current'}): {error}. Pass --kubeconfig PATH and --context NAME") from None
-    api = KubeApi(api_client)
+
+
+def build(args: argparse.Namespace) -> Operator:
+    api = KubeApi(api_client_for(args))
     leader = LeaderElection(api, args.leader_election_namespace) if args.leader_elect else None
     return Operator(api, RealClock(), behaviour_named(args.model), log=log, leader_election=leader)
 
