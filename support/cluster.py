@@ -6,21 +6,22 @@ back as plain dicts in Kubernetes JSON shape (camelCase), whatever their kind.
 
 from __future__ import annotations
 
+import json
 import os
-import ssl
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import httpx
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 
+from support import crd_check
 from support.feed import NamespaceFeed
-from support.kube.api import KubeApi
+from support.kube.api import KubeApi, error_message
 
 SCALER_API = "scaler.bud.studio/v1alpha1"
 SCALER_KIND = "BudAIScaler"
@@ -28,10 +29,16 @@ SCALER_CRD = "budaiscalers.scaler.bud.studio"
 FIELD_MANAGER = "budaiscaler-spec"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "budaiscaler-spec"}
 LEARNING_LABEL = "scaler.bud.studio/learning-data"
+CONTROLLER_SELECTOR = "control-plane=controller-manager"  # what BudAIScaler's Helm chart and kustomize set
+APPLY_PATCH = "application/apply-patch+yaml"
 
 
 class PreconditionError(RuntimeError):
     """The cluster cannot run the spec; the message says how to fix it."""
+
+
+class ApplyError(RuntimeError):
+    """The API server refused a manifest; the message is its own, naming the field."""
 
 
 @dataclass(frozen=True)
@@ -90,19 +97,21 @@ class ControllerInfo:
 
 def connect(kubeconfig: str | None = None, context: str | None = None) -> "Cluster":
     """Open the cluster a kubeconfig (and context) names; clear errors when either is missing."""
-    path = Path(os.path.expanduser(kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"))
-    if not path.is_file():
+    path = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    files = [Path(os.path.expanduser(part)) for part in path.split(os.pathsep) if part]
+    if not any(file.is_file() for file in files):  # a KUBECONFIG list is merged, as kubectl does
         raise PreconditionError(
             f"no kubeconfig at {path}: point -D kubeconfig=PATH (or KUBECONFIG) at one, "
             "or run on the embedded cluster by leaving out -D target=cluster")
-    contexts, current = k8s_config.list_kube_config_contexts(config_file=str(path))
+    path = os.pathsep.join(str(file) for file in files if file.is_file())
+    contexts, current = k8s_config.list_kube_config_contexts(config_file=path)
     names = [c["name"] for c in contexts]
     chosen = context or (current or {}).get("name")
     if chosen not in names:
         raise PreconditionError(
             f"kubeconfig {path} has no context {chosen!r}; it has: {', '.join(names) or 'none'}. "
             "Choose one with -D context=NAME")
-    api_client = k8s_config.new_client_from_config(config_file=str(path), context=chosen, persist_config=False)
+    api_client = k8s_config.new_client_from_config(config_file=path, context=chosen, persist_config=False)
     return Cluster(api_client, context=chosen)
 
 
@@ -139,7 +148,7 @@ class Cluster:
                                     "Check the cluster is up and the context is right (-D context=NAME)") from None
 
     def check_budaiscaler_installed(self, controller_namespace: str) -> ControllerInfo:
-        """The CRD is served and a controller pod runs; otherwise say how to fix it."""
+        """The full CRD is served and a controller pod runs; otherwise say how to fix it."""
         try:
             self.dynamic.resources.invalidate_cache()  # see the cluster as it is now, not a cached discovery
             self.dynamic.resources.get(api_version=SCALER_API, kind=SCALER_KIND)
@@ -148,14 +157,29 @@ class Cluster:
                 f"the cluster does not serve {SCALER_API} {SCALER_KIND} (CRD {SCALER_CRD} missing): "
                 "install BudAIScaler (its CRD and controller), or run on the embedded cluster "
                 "by leaving out -D target=cluster") from None
-        pods = [p for p in self.list("v1", "Pod", controller_namespace) if _running_and_ready(p)]
+        self.check_crd_keeps_every_field()
+        pods = self.controller_pods(controller_namespace)
         if not pods:
             raise PreconditionError(
-                f"no running, ready BudAIScaler controller pod in namespace {controller_namespace!r}: "
-                "install or start the controller (kubectl get pods -n budaiscaler-system), "
-                "or name its namespace with -D controller_namespace=NS")
+                f"no running, ready BudAIScaler controller pod labelled {CONTROLLER_SELECTOR} in namespace "
+                f"{controller_namespace!r}: install or start the controller (kubectl get pods -n "
+                f"{controller_namespace} -l {CONTROLLER_SELECTOR}), or name its namespace with "
+                "-D controller_namespace=NS")
         images = tuple(c.get("image", "") for p in pods for c in p["spec"].get("containers", []))
         return ControllerInfo(controller_namespace, tuple(p["metadata"]["name"] for p in pods), images)
+
+    def check_crd_keeps_every_field(self) -> None:
+        """A stale CRD (the Helm chart's) silently prunes fields the spec sets: name them and the fix."""
+        crd = self.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", None, SCALER_CRD)
+        if crd is None:
+            return  # served without a CRD object of that name (an aggregated API): nothing to compare
+        missing = crd_check.pruned_fields(crd_check.schema_of(crd), crd_check.expected_schema())
+        if missing:
+            raise PreconditionError(crd_check.stale_crd_message(SCALER_CRD, missing))
+
+    def controller_pods(self, namespace: str) -> list[dict]:
+        """The BudAIScaler controller's running, ready pods: by label, not every pod of its namespace."""
+        return [p for p in self.list("v1", "Pod", namespace, CONTROLLER_SELECTOR) if is_ready(p)]
 
     # -- generic objects --------------------------------------------------------
     def _resource(self, api_version: str, kind: str):
@@ -165,14 +189,30 @@ class Cluster:
             raise PreconditionError(f"the cluster does not serve {api_version} {kind}") from None
 
     def apply(self, manifests: Iterable[dict]) -> list[ObjectRef]:
-        """Server-side apply each manifest (they already carry their namespace)."""
+        """Server-side apply each manifest (they already carry their namespace).
+
+        With fieldValidation=Strict a field the server does not know (a stale CRD, a typo) is an
+        error naming it instead of being dropped; the server's Warning headers are printed.
+        """
         applied = []
         for manifest in manifests:
             meta = manifest["metadata"]
             resource = self._resource(manifest["apiVersion"], manifest["kind"])
-            self.dynamic.server_side_apply(resource, body=manifest, name=meta["name"],
-                                           namespace=meta.get("namespace"),
-                                           field_manager=FIELD_MANAGER, force_conflicts=True)
+            query = [("fieldManager", FIELD_MANAGER), ("force", "true"), ("fieldValidation", "Strict")]
+            response = self.kube.open("PATCH", resource.path(name=meta["name"], namespace=meta.get("namespace")),
+                                      query=query, body=json.dumps(manifest), content_type=APPLY_PATCH)
+            try:
+                data, warnings = response.data, response.headers.get_all("Warning") or []
+            finally:
+                response.release_conn()
+            if not 200 <= response.status <= 299:
+                error = ApiException(status=response.status, reason=response.reason)
+                error.body = data.decode("utf-8", "replace")
+                raise ApplyError(f"applying {manifest['kind']} {meta['name']} failed: {error_message(error)}") \
+                    from error
+            for warning in warnings:
+                print(f"warning from the API server applying {manifest['kind']} {meta['name']}: {warning}",
+                      file=sys.stderr)
             applied.append(ObjectRef(manifest["apiVersion"], manifest["kind"], meta.get("namespace"), meta["name"]))
         return applied
 
@@ -271,29 +311,27 @@ class Cluster:
             query.append(("container", container))
         return self.kube.text("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log", query=query)
 
-    # -- HTTP with the kubeconfig's credentials ---------------------------------
-    def http_client(self, timeout: float = 10.0) -> httpx.Client:
-        """An httpx client for the API server, authenticated as the kubeconfig says."""
-        config = self.api_client.configuration
-        verify: Any = False
-        if config.verify_ssl:
-            verify = ssl.create_default_context(cafile=config.ssl_ca_cert or None)
-            if config.cert_file:
-                verify.load_cert_chain(config.cert_file, config.key_file)
-        return httpx.Client(base_url=config.host, verify=verify, timeout=timeout, auth=_KubeconfigAuth(config))
+    # -- the pod proxy ------------------------------------------------------------
+    def proxy_get(self, namespace: str, pod: str, port: int, path: str, params: Iterable[tuple[str, str]] = (),
+                  timeout: float = 10.0) -> "ProxyResponse":
+        """GET a pod's port through the API server's pod proxy, with the official client's credentials and
+        transport (every kubeconfig form: client certificates, exec plugins, tls-server-name, proxy-url)."""
+        response = self.kube.open("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}:{port}/proxy{path}",
+                                  query=list(params), headers={"Accept": "*/*"}, timeout=timeout)
+        try:
+            data = response.data
+        finally:
+            response.release_conn()
+        return ProxyResponse(response.status, data.decode("utf-8", "replace"))
 
 
-class _KubeconfigAuth(httpx.Auth):
-    """Bearer tokens from the kubeconfig, refreshed (exec plugins, expiring tokens) on every request."""
+@dataclass(frozen=True)
+class ProxyResponse:
+    status_code: int
+    text: str
 
-    def __init__(self, configuration: k8s.Configuration):
-        self._configuration = configuration
-
-    def auth_flow(self, request: httpx.Request):
-        for setting in self._configuration.auth_settings().values():
-            if setting.get("in") == "header" and setting.get("value"):
-                request.headers[setting["key"]] = setting["value"]
-        yield request
+    def json(self) -> Any:
+        return json.loads(self.text)
 
 
 def _running_and_ready(pod: dict) -> bool:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 from urllib.parse import urlencode
 
-import httpx
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
-from support.cluster import Cluster, is_ready
+from support.cluster import Cluster, ProxyResponse, is_ready
 
 PodLister = Callable[[str, str], list]  # (namespace, deployment) -> the Deployment's pods
 
@@ -52,13 +53,12 @@ class MockDriver:
     def __init__(self, cluster: Cluster, pods: PodLister | None = None):
         self._cluster = cluster
         self._pods = pods or cluster.workload_pods
-        self._http = cluster.http_client()
         self._plans: dict[Workload, _Plan] = {}
         self._applied: dict[tuple[Workload, str], int] = {}  # (workload, pod uid) -> plan version
         self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._http.close()
+        """Nothing to release: calls go through the cluster's own client."""
 
     # -- what steps call ----------------------------------------------------------
     def set_on_every_pod(self, workload: Workload, path: str, **params: object) -> int:
@@ -78,7 +78,7 @@ class MockDriver:
                 plan.version += 1
             raise
 
-    def query(self, workload: Workload, path: str, **params: object) -> list[httpx.Response]:
+    def query(self, workload: Workload, path: str, **params: object) -> list[ProxyResponse]:
         """GET `path` on every running pod of the workload (e.g. /status); the responses, by pod."""
         return [self._get(workload, pod, path, _clean(params)) for pod in self._running_pods(workload)]
 
@@ -116,19 +116,18 @@ class MockDriver:
         pods = self._pods(workload.namespace, workload.deployment)
         return [p for p in pods if (p.get("status") or {}).get("phase") == "Running"]
 
-    def _get(self, workload: Workload, pod: dict, path: str, params: Mapping[str, object]) -> httpx.Response:
+    def _get(self, workload: Workload, pod: dict, path: str, params: Mapping[str, object]) -> ProxyResponse:
         name = pod["metadata"]["name"]
-        url = f"/api/v1/namespaces/{workload.namespace}/pods/{name}:{workload.port}/proxy{path}"
-        if params:
-            url += "?" + urlencode(params)
         try:
-            return self._http.get(url)
-        except httpx.HTTPError as error:
+            return self._cluster.proxy_get(workload.namespace, name, workload.port, path, list(params.items()))
+        except (HTTPError, ApiException, OSError) as error:
             raise MockRequestError(f"could not reach {workload.deployment} pod {name} on port {workload.port} "
-                                   f"through the API server: {error}") from None
+                                   f"through the API server's pod proxy: {error}. The API server must reach "
+                                   f"pod port {workload.port} (a firewall, security group or NetworkPolicy may "
+                                   "block it: see docs/real-cluster.md)") from None
 
     @staticmethod
-    def _check(response: httpx.Response, pod: dict, path: str, params: Mapping[str, object]) -> None:
+    def _check(response: ProxyResponse, pod: dict, path: str, params: Mapping[str, object]) -> None:
         if response.status_code != 200:
             raise MockRequestError(f"pod {pod['metadata']['name']} answered {response.status_code} to "
                                    f"{path}?{urlencode(params)}: {response.text.strip()[:300]}")

@@ -6,15 +6,13 @@ from __future__ import annotations
 import itertools
 import re
 import socket
-import ssl
 
-import httpx
 import pytest
 
 from support import manifests
 from support.cluster import (MANAGED_BY, SCALER_API, SCALER_KIND, Condition, Cluster, ObjectRef,
                              PreconditionError, ScalerStatus, connect, is_ready)
-from support.localcluster import LocalCluster
+from support.localcluster import LocalCluster, crd_manifest
 from support.mockctl import MockDriver, MockRequestError, Workload
 
 CONTROLLER_NAMESPACE = "budaiscaler-system"
@@ -191,6 +189,41 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def test_another_ready_pod_in_the_controller_namespace_is_not_taken_for_the_controller(tmp_path):
+    """Found by label control-plane=controller-manager (audit item 6), not as any pod of the namespace."""
+    with LocalCluster(run_controller=False, workdir=tmp_path) as local:
+        connected = connect(str(local.kubeconfig_path))
+        try:
+            connected.apply(manifests.load_manifests("metrics-server", namespace=CONTROLLER_NAMESPACE))
+            local.clock.advance(30)
+            assert [p for p in connected.pods(CONTROLLER_NAMESPACE) if is_ready(p)], "the bystander pod is not up"
+            with pytest.raises(PreconditionError, match="labelled control-plane=controller-manager"):
+                connected.check_budaiscaler_installed(CONTROLLER_NAMESPACE)
+        finally:
+            connected.close()
+
+
+def test_a_stale_crd_stops_the_start_naming_the_fields_it_would_prune(tmp_path):
+    """The Helm chart's older CRD (no scheduleHints, no enableLearning...) is caught at start (audit item 1)."""
+    from test_crd_check import older_crd_schema
+
+    with LocalCluster(workdir=tmp_path) as local:
+        connected = connect(str(local.kubeconfig_path))
+        try:
+            crd = crd_manifest()
+            crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"] = older_crd_schema()
+            local.uninstall_crd()  # replaced, not merged into the full one
+            connected.apply([crd])
+            with pytest.raises(PreconditionError) as raised:
+                connected.check_budaiscaler_installed(CONTROLLER_NAMESPACE)
+        finally:
+            connected.close()
+    message = str(raised.value)
+    for field in ("spec.scheduleHints", "spec.predictionConfig.enableLearning", "status.learningStatus"):
+        assert field in message
+    assert "install the controller-gen CRD" in message
+
+
 def test_check_budaiscaler_installed_without_a_controller_says_to_start_it(tmp_path):
     with LocalCluster(run_controller=False, workdir=tmp_path) as local:
         connected = connect(str(local.kubeconfig_path))
@@ -199,7 +232,8 @@ def test_check_budaiscaler_installed_without_a_controller_says_to_start_it(tmp_p
             with pytest.raises(PreconditionError) as raised:
                 connected.check_budaiscaler_installed(CONTROLLER_NAMESPACE)
             message = str(raised.value)
-            assert f"no running, ready BudAIScaler controller pod in namespace '{CONTROLLER_NAMESPACE}'" in message
+            assert ("no running, ready BudAIScaler controller pod labelled control-plane=controller-manager "
+                    f"in namespace '{CONTROLLER_NAMESPACE}'") in message
             assert "install or start the controller" in message
             assert "-D controller_namespace=NS" in message
         finally:
@@ -336,25 +370,20 @@ def test_delete_tolerates_a_missing_object(cluster, namespace):
     cluster.delete_pod(namespace, "absent")
 
 
-# -- HTTP with the kubeconfig's credentials, logs ------------------------------------------------
+# -- the pod proxy through the official client, logs ----------------------------------------------
 
-def test_http_client_carries_the_kubeconfig_token(local, cluster):
-    with cluster.http_client() as http:
-        response = http.get("/api")
-        assert response.status_code == 200, response.text
-        assert response.json()["kind"] == "APIVersions"
-        assert response.request.headers["authorization"] == f"Bearer {local.token}"
-    trust = ssl.create_default_context(cafile=str(local.ca_path))
-    anonymous = httpx.get(f"{local.server_url}/api", verify=trust)  # no token
-    assert anonymous.status_code == 401
-
-
-def test_http_client_trusts_the_kubeconfig_ca_and_reaches_the_pod_proxy(cluster, simulator):
+def test_the_pod_proxy_goes_with_the_kubeconfigs_credentials_and_ca(cluster, simulator):
     pod = cluster.workload_pods(simulator.namespace, SIMULATOR)[0]["metadata"]["name"]
-    with cluster.http_client() as http:
-        response = http.get(f"/api/v1/namespaces/{simulator.namespace}/pods/{pod}:9000/proxy/status")
+    response = cluster.proxy_get(simulator.namespace, pod, 9000, "/status")
     assert response.status_code == 200, response.text
     assert set(response.json()) == {"gpu_cache", "requests_running", "requests_waiting"}
+
+
+def test_a_pod_proxy_answer_that_is_not_ok_is_returned_not_raised(cluster, simulator):
+    pod = cluster.workload_pods(simulator.namespace, SIMULATOR)[0]["metadata"]["name"]
+    response = cluster.proxy_get(simulator.namespace, pod, 9000, "/set", [("gpu_cache", "abc")])
+    assert response.status_code == 400
+    assert "gpu_cache must be a number" in response.text
 
 
 def test_pod_log_of_the_controller(cluster):
@@ -373,7 +402,7 @@ def test_events_and_configmaps_of_a_namespace(cluster, simulator):
 
 # -- the mock driver through the pod proxy -------------------------------------------------------
 
-def _gpu_cache(response: httpx.Response) -> float:
+def _gpu_cache(response) -> float:
     found = re.search(r"^vllm:gpu_cache_usage_perc\{[^}]*\} (\S+)$", response.text, re.MULTILINE)
     assert found, response.text
     return float(found.group(1))

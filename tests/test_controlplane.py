@@ -16,14 +16,16 @@ import sys
 import time
 
 import pytest
+import yaml
 from hamcrest import assert_that, contains_string, equal_to, has_item, is_not, starts_with
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
 from support import manifests
-from support.cluster import connect, is_ready
+from support.cluster import ApplyError, connect, is_ready
 from support.controlplane import binaries, network, plane
+from support.mockctl import MockDriver, Workload
 from netns_fixtures import netns_usable
 
 pytestmark = pytest.mark.skipif(
@@ -170,3 +172,61 @@ def test_a_pod_reaches_the_api_server_through_the_kubernetes_service(control_pla
     finally:
         network.delete_pod_network(pod.netns)
     assert_that(result.stdout + result.stderr, contains_string(binaries.kubernetes_version()))
+
+
+# -- every kubeconfig form reaches the mocks (audit item 2) -------------------------------------------
+
+def _variant(control_plane, tmp_path, **cluster_fields) -> str:
+    config = yaml.safe_load(control_plane.suite_kubeconfig.read_text())
+    entry = config["clusters"][0]["cluster"]
+    if cluster_fields.pop("drop_ca", False):
+        del entry["certificate-authority-data"]
+    entry.update(cluster_fields)
+    path = tmp_path / "variant.kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+def _split(control_plane, tmp_path) -> str:
+    """The suite's kubeconfig as a KUBECONFIG list: clusters and users in one file, the context in another."""
+    config = yaml.safe_load(control_plane.suite_kubeconfig.read_text())
+    first, second = dict(config), {"apiVersion": "v1", "kind": "Config", "contexts": config["contexts"],
+                                   "current-context": config["current-context"]}
+    first.pop("contexts"), first.pop("current-context")
+    (tmp_path / "a.kubeconfig").write_text(yaml.safe_dump(first))
+    (tmp_path / "b.kubeconfig").write_text(yaml.safe_dump(second))
+    return f"{tmp_path / 'a.kubeconfig'}{os.pathsep}{tmp_path / 'b.kubeconfig'}"
+
+
+@pytest.mark.parametrize("form", ["client certificate, insecure-skip-tls-verify", "tls-server-name",
+                                  "KUBECONFIG list"])
+def test_mock_calls_work_with_every_kubeconfig_form(control_plane, suite_namespace, tmp_path, form):
+    _, namespace = suite_namespace
+    kubeconfig = {
+        "client certificate, insecure-skip-tls-verify": lambda: _variant(control_plane, tmp_path, drop_ca=True,
+                                                                         **{"insecure-skip-tls-verify": True}),
+        "tls-server-name": lambda: _variant(control_plane, tmp_path, server=control_plane.server.replace(
+            "127.0.0.1", "localhost"), **{"tls-server-name": "kubernetes.default.svc"}),
+        "KUBECONFIG list": lambda: _split(control_plane, tmp_path),
+    }[form]()
+    cluster = connect(kubeconfig)
+    try:
+        cluster.apply(manifests.load_manifests("metrics-server", namespace=namespace))
+        workload = Workload(namespace, "mock-vllm-metrics", 8000)
+        driver = MockDriver(cluster)
+        _wait(lambda: [p for p in cluster.workload_pods(namespace, workload.deployment) if is_ready(p)], 120,
+              "a Ready mock-vllm-metrics pod")
+        assert_that(driver.set_on_every_pod(workload, "/set", gpu_cache=42), equal_to(1))
+        assert_that([r.json()["gpu_cache"] for r in driver.query(workload, "/status")], equal_to([42.0]))
+    finally:
+        cluster.close()
+
+
+def test_a_field_the_crd_does_not_know_is_refused_by_name_not_pruned(suite_namespace):
+    """fieldValidation=Strict: a stale CRD or a typo fails the apply naming the field (audit item 1)."""
+    cluster, namespace = suite_namespace
+    [scaler] = [o for o in manifests.load_manifests("basic-test", namespace=namespace) if o["kind"] == "BudAIScaler"]
+    scaler["spec"]["maxReplica"] = 3
+    with pytest.raises(ApplyError) as refused:
+        cluster.apply([scaler])
+    assert_that(str(refused.value), contains_string(".spec.maxReplica: field not declared in schema"))
