@@ -176,7 +176,7 @@ def step_owned(context):
 
 @when("the BudAIScaler controller restarts")
 def step_restart(context):
-    context.world.target.restart_controller()
+    context.world.restart_controller()
 
 
 @then("the collected data points continue from where they were saved within {within:Duration}")

@@ -15,7 +15,7 @@ from datetime import datetime
 from hamcrest import is_not
 
 from support import learning_data, manifests
-from support.cluster import MANAGED_BY, SCALER_KIND, ObjectRef, ScalerStatus, is_ready
+from support.cluster import MANAGED_BY, SCALER_KIND, ObjectRef, PreconditionError, ScalerStatus, is_ready
 from support.feed import NamespaceFeed
 from support.mockctl import MockDriver, Workload
 from support.target import Target, seconds_until
@@ -24,6 +24,7 @@ from support.waiting import ON_CHANGES, ON_PODS, Duty, Poller
 
 RUN_LABEL = "budaiscaler-spec/feature"
 NAMESPACE_GONE_TIMEOUT = 180.0
+CONTROLLER_FIRST_WRITE_TIMEOUT = 120.0  # leader election after a restart takes ~15 s on BudAIScaler
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class Scenario:
     # -- setting up -------------------------------------------------------------------
     def apply(self, name: str, without: tuple[str, ...] = ()) -> list[ObjectRef]:
         """Apply a config or mock by name; `without` is a field path left out of every document."""
-        documents = manifests.load_manifests(name, namespace=self.namespace)
+        documents = self.target.settings.images.rewrite(manifests.load_manifests(name, namespace=self.namespace))
         if without:
             for document in documents:
                 _drop(document, without)
@@ -218,7 +219,11 @@ class Scenario:
         return learning_data.parse_count(self.learning_status().get("dataPointsCollected"))
 
     def seconds_until(self, hour: int, minute: int = 0) -> float:
-        """Cluster time from now to the next hh:mm (UTC)."""
+        """Cluster time from now to the next hh:mm (UTC); only on a virtual clock (audit item 10)."""
+        if not self.target.clock.is_virtual:
+            raise PreconditionError(f"waiting until {hour:02d}:{minute:02d} cluster time needs the embedded "
+                                    "cluster's virtual clock (on a real cluster it could hold for hours): tag the "
+                                    "scenario @use.with_target=local")
         return seconds_until(self.target.clock.now(), None, hour, minute)
 
     def age_of(self, timestamp: str) -> float:
@@ -229,6 +234,21 @@ class Scenario:
         """Cluster time (epoch seconds) of the latest hh:mm (UTC) that is not in the future."""
         now = self.target.clock.now()
         return now - (86400 - seconds_until(now, None, hour, minute)) % 86400
+
+    def restart_controller(self) -> None:
+        """Restart the controller and wait until the new one has written this scenario's scaler.
+
+        A new controller pod is Ready before it reconciles (a real one may wait for the leader Lease),
+        so its first write, not its readiness, says the restart is over.
+        """
+        if self.scaler is None:
+            self.target.restart_controller()
+            return
+        before = self._scaler_object()["metadata"]["resourceVersion"]
+        self.target.restart_controller()
+        self.poller.eventually(lambda: self._scaler_object()["metadata"]["resourceVersion"], is_not(before),
+                               within=CONTROLLER_FIRST_WRITE_TIMEOUT,
+                               what="the restarted BudAIScaler controller's first write of the scaler")
 
     def _deployment(self) -> str:
         if self.workload is not None:

@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from support.images import ImageSettingError, ImageSource, load_mapping
+
 TARGETS = ("local", "cluster")
 CLEANUP_POLICIES = ("always", "on-success", "never")
 MODELS = ("contract", "as-built")
 CONTROLLER_NAMESPACE = "budaiscaler-system"
 PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", CONTROLLER_NAMESPACE})
 
-_KNOWN_KEYS = {"target", "context", "kubeconfig", "namespace", "cleanup", "time_scale", "model",
-               "poll_interval", "artifacts", "controller_namespace", "restart_controller"}
+_KNOWN_KEYS = {"target", "context", "kubeconfig", "namespace", "cleanup", "time_scale", "model", "expect",
+               "image_registry", "image_map", "poll_interval", "artifacts", "controller_namespace", "restart_controller"}
 
 
 class SettingsError(ValueError):
@@ -36,6 +38,8 @@ class Settings:
     cleanup: str = "always"
     time_scale: float = 1.0
     model: str = "contract"               # local target only: the reference model's behaviour
+    expect: str = "contract"              # cluster target: which profile the real controller is expected to show
+    images: ImageSource = field(default_factory=ImageSource)  # where mock images come from (-D image_registry/_map)
     poll_interval: float = 1.0
     artifacts: Path = field(default=Path("artifacts"))
     controller_namespace: str = CONTROLLER_NAMESPACE
@@ -44,6 +48,11 @@ class Settings:
     @property
     def is_local(self) -> bool:
         return self.target == "local"
+
+    @property
+    def expected_profile(self) -> str:
+        """contract or as-built: under as-built the @known-gap failures are reported apart."""
+        return self.model if self.is_local else self.expect
 
     @property
     def may_restart_controller(self) -> bool:
@@ -56,6 +65,10 @@ class Settings:
         else:
             lines.append(f"context:   {self.context or '(current context)'}")
             lines.append(f"kubeconfig: {self.kubeconfig or os.environ.get('KUBECONFIG') or '~/.kube/config'}")
+            lines.append(f"expect:    {self.expect} (-D expect=as-built reports @known-gap failures apart)")
+            if self.images:
+                lines.append(f"images:    from {self.images.registry or 'their own registries'}"
+                             + (f", {len(self.images.mapping)} mapped" if self.images.mapping else ""))
         lines.append(f"namespace: {self.namespace or self.namespace_prefix + '-<feature>-<random>'} (cleanup: {self.cleanup})")
         if self.time_scale != 1.0:
             lines.append(f"deadlines: x{self.time_scale:g}")
@@ -77,11 +90,21 @@ def from_sources(userdata: Mapping[str, str], env: Mapping[str, str] | None = No
         cleanup=_cleanup(userdata.get("cleanup"), env.get("CLEANUP")),
         time_scale=_positive_float("time_scale", userdata.get("time_scale", env.get("BUDSPEC_TIME_SCALE", "1"))),
         model=_choice("model", userdata.get("model", env.get("BUDSPEC_MODEL", "contract")), MODELS),
+        expect=_choice("expect", userdata.get("expect", env.get("BUDSPEC_EXPECT", "contract")), MODELS),
+        images=_images(userdata.get("image_registry", env.get("BUDSPEC_IMAGE_REGISTRY")),
+                       userdata.get("image_map", env.get("BUDSPEC_IMAGE_MAP"))),
         poll_interval=_positive_float("poll_interval", userdata.get("poll_interval", "1")),
         artifacts=Path(userdata.get("artifacts", env.get("BUDSPEC_ARTIFACTS", "artifacts"))),
         controller_namespace=userdata.get("controller_namespace", CONTROLLER_NAMESPACE),
         restart_controller=_optional_bool("restart_controller", userdata.get("restart_controller")),
     )
+
+
+def _images(registry: str | None, mapping: str | None) -> ImageSource:
+    try:
+        return ImageSource(registry or None, load_mapping(mapping) if mapping else {})
+    except ImageSettingError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _reject_unknown(userdata: Mapping[str, str]) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from hamcrest import greater_than_or_equal_to
 
 from support.clock import Clock, RealClock
-from support.cluster import Cluster, ControllerInfo, PreconditionError, connect, is_ready
+from support.cluster import CONTROLLER_SELECTOR, Cluster, ControllerInfo, PreconditionError, connect
 from support.settings import Settings
 from support.waiting import Poller
 
@@ -62,12 +62,12 @@ class Target:
             raise PreconditionError("restarting the BudAIScaler controller is not allowed on this target: "
                                     "pass -D restart_controller=yes to let the spec delete the controller pod")
         namespace = self.settings.controller_namespace
-        old = {p["metadata"]["name"] for p in self.cluster.pods(namespace)}
-        for name in old:
+        old = {p["metadata"]["name"] for p in self.cluster.pods(namespace, CONTROLLER_SELECTOR)}
+        for name in old:  # only the controller's pods: its namespace may hold others (Helm's release namespace)
             self.cluster.delete_pod(namespace, name)
 
         def fresh_ready_pods() -> int:
-            return sum(1 for p in self.cluster.pods(namespace) if is_ready(p) and p["metadata"]["name"] not in old)
+            return sum(1 for p in self.cluster.controller_pods(namespace) if p["metadata"]["name"] not in old)
 
         self.poller().eventually(fresh_ready_pods, greater_than_or_equal_to(1), within=CONTROLLER_RESTART_TIMEOUT,
                                  what=f"a new BudAIScaler controller pod to be ready in {namespace}")

@@ -53,3 +53,29 @@ def test_bad_old_cleanup_variable():
 def test_summary_names_target_and_namespace():
     text = from_sources({"target": "cluster", "context": "prod"}, env={}).summary()
     assert "target:    cluster" in text and "prod" in text and "budspec-<feature>-<random>" in text
+
+
+# -- which controller profile a cluster run expects (audit item 9) ----------------------------------
+
+def test_a_cluster_run_is_told_which_controller_profile_to_expect():
+    from support.settings import from_sources
+
+    assert from_sources({"target": "cluster"}, {}).expected_profile == "contract"
+    assert from_sources({"target": "cluster", "expect": "as-built"}, {}).expected_profile == "as-built"
+    assert from_sources({"target": "cluster"}, {"BUDSPEC_EXPECT": "as-built"}).expected_profile == "as-built"
+    assert "expect:    as-built" in from_sources({"target": "cluster", "expect": "as-built"}, {}).summary()
+
+
+def test_on_the_embedded_cluster_the_model_is_what_is_expected():
+    from support.settings import from_sources
+
+    assert from_sources({"model": "as-built", "expect": "contract"}, {}).expected_profile == "as-built"
+
+
+def test_an_unknown_profile_names_the_choices():
+    import pytest
+
+    from support.settings import SettingsError, from_sources
+
+    with pytest.raises(SettingsError, match="-D expect=buggy is not allowed: use one of contract, as-built"):
+        from_sources({"target": "cluster", "expect": "buggy"}, {})
