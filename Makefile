@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: spec test unit behave bench properties kubectl serve clean controlplane controlplane-down controlplane-build
+.PHONY: spec test unit behave bench properties kubectl serve clean controlplane controlplane-down controlplane-build spec-cluster bench-cluster
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,22 @@ controlplane: $(STAMP)    ## a real control plane here (etcd, kube-apiserver, ku
 
 controlplane-down: $(STAMP) ## stop it and remove its data
 	$(BIN)/python -m support.controlplane down
+
+CONTROLPLANE_DIR ?= /tmp/budaiscaler-spec-controlplane
+JOBS ?= 8
+
+CLUSTER_ARGS = -D target=cluster -D kubeconfig=$(CONTROLPLANE_DIR)/suite.kubeconfig -D restart_controller=yes
+
+spec-cluster: $(STAMP)    ## the real-time spec on the control plane (make controlplane first), as the suite's own identity
+	@if $(BIN)/python -c "import support.parallel" 2>/dev/null; then \
+	  $(BIN)/python -m support run --jobs $(JOBS) $(CLUSTER_ARGS) $(ARGS); \
+	else \
+	  echo "no parallel runner (support.parallel) here: scenarios run one at a time"; \
+	  $(BIN)/behave $(CLUSTER_ARGS) $(ARGS); \
+	fi
+
+bench-cluster: $(STAMP)   ## real-time wall of @scaling on the control plane vs the old suite
+	$(BIN)/python scripts/benchmark_cluster.py --jobs $(JOBS)
 
 controlplane-build: $(STAMP) ## only build its binaries (cached under ~/.cache/budaiscaler-spec; needs Go 1.26+)
 	$(BIN)/python -m support.controlplane build
