@@ -149,13 +149,22 @@ def test_the_mock_workload_runs_is_proxied_logs_and_stops_gracefully(suite_names
     assert_that(replacement["metadata"]["name"], is_not(equal_to(name)))
 
 
-@pytest.mark.parametrize("mock", ["simulator", "metrics-server", "dcgm-server", "learning-metrics-server"])
+MOCK_WORKLOADS = sorted(path.stem for path in manifests.MOCKS_DIR.glob("*.yaml"))
+
+
+def test_the_mock_workloads_are_all_checked():
+    assert_that(set(MOCK_WORKLOADS) >= {"simulator", "metrics-server", "dcgm-server", "learning-metrics-server"},
+                equal_to(True), f"mock manifests found: {MOCK_WORKLOADS}")
+
+
+@pytest.mark.parametrize("mock", MOCK_WORKLOADS)
 def test_every_mock_workload_passes_pod_security_restricted(suite_namespace, mock):
     cluster, namespace = suite_namespace
     for obj in manifests.load_manifests(mock, namespace=namespace):
-        if obj["kind"] == "Deployment":
+        if obj["kind"] in ("Deployment", "Pod"):
+            spec = obj["spec"] if obj["kind"] == "Pod" else obj["spec"]["template"]["spec"]
             pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"{mock}-check", "namespace": namespace},
-                   "spec": obj["spec"]["template"]["spec"]}
+                   "spec": spec}
             k8s.CoreV1Api(cluster.api_client).create_namespaced_pod(namespace, pod, dry_run="All")  # raises 403 if refused
 
 
