@@ -50,9 +50,9 @@ MIN_SINCE_CALIBRATION = 3
 
 
 def _in_controller_windows(context) -> tuple[AccuracySummary, AccuracySummary]:
-    calibrated = context.world.learning_status().get("lastCalibration")
-    recent = _summary(context, since=parse_time(calibrated), minimum=MIN_SINCE_CALIBRATION) if calibrated \
-        else _summary(context)
+    calibrated = context.world.learning_status().get("lastCalibration")  # on the cluster's clock
+    since = parse_time(calibrated) - context.world.target.server_offset if calibrated else None
+    recent = _summary(context, since=since, minimum=MIN_SINCE_CALIBRATION) if calibrated else _summary(context)
     return _summary(context), recent
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -139,6 +141,15 @@ class Cluster:
         """Watches over the namespace's scalers, workloads, pods and ConfigMaps (start it)."""
         return NamespaceFeed(self.kube, clock, namespace)
 
+    def server_time(self) -> float:
+        """The API server's clock (its Date header): controller and creation timestamps are on it."""
+        response = self.kube.open("GET", "/version")
+        try:
+            date = response.headers.get("Date")
+        finally:
+            response.release_conn()
+        return parsedate_to_datetime(date).timestamp() if date else time.time()
+
     # -- preconditions --------------------------------------------------------
     def check_reachable(self) -> str:
         try:
@@ -147,8 +158,8 @@ class Cluster:
             raise PreconditionError(f"cannot reach the API server {self.server} (context {self.context!r}): {error}. "
                                     "Check the cluster is up and the context is right (-D context=NAME)") from None
 
-    def check_budaiscaler_installed(self, controller_namespace: str) -> ControllerInfo:
-        """The full CRD is served and a controller pod runs; otherwise say how to fix it."""
+    def check_budaiscaler_installed(self, controller_namespace: str, controller_pod: bool = True) -> ControllerInfo:
+        """The full CRD is served and (unless not `controller_pod`) a controller pod runs; else say how to fix it."""
         try:
             self.dynamic.resources.invalidate_cache()  # see the cluster as it is now, not a cached discovery
             self.dynamic.resources.get(api_version=SCALER_API, kind=SCALER_KIND)
@@ -158,6 +169,8 @@ class Cluster:
                 "install BudAIScaler (its CRD and controller), or run on the embedded cluster "
                 "by leaving out -D target=cluster") from None
         self.check_crd_keeps_every_field()
+        if not controller_pod:
+            return ControllerInfo(controller_namespace, (), ())
         pods = self.controller_pods(controller_namespace)
         if not pods:
             raise PreconditionError(

@@ -17,11 +17,12 @@ from support.images import ImageSettingError, ImageSource, load_mapping
 TARGETS = ("local", "cluster")
 CLEANUP_POLICIES = ("always", "on-success", "never")
 MODELS = ("contract", "as-built")
+CONTROLLERS = ("pod", "external")
 CONTROLLER_NAMESPACE = "budaiscaler-system"
 PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", CONTROLLER_NAMESPACE})
 
 _KNOWN_KEYS = {"target", "context", "kubeconfig", "namespace", "cleanup", "time_scale", "model", "expect",
-               "image_registry", "image_map", "poll_interval", "artifacts", "controller_namespace", "restart_controller"}
+               "image_registry", "image_map", "controller", "poll_interval", "artifacts", "controller_namespace", "restart_controller"}
 
 
 class SettingsError(ValueError):
@@ -44,6 +45,7 @@ class Settings:
     artifacts: Path = field(default=Path("artifacts"))
     controller_namespace: str = CONTROLLER_NAMESPACE
     restart_controller: bool | None = None  # None: allowed on local, refused on cluster
+    controller: str = "pod"               # "external": a controller run outside the cluster (make run): no pod to find
 
     @property
     def is_local(self) -> bool:
@@ -56,6 +58,8 @@ class Settings:
 
     @property
     def may_restart_controller(self) -> bool:
+        if self.controller == "external":
+            return False  # the suite cannot restart a process it does not know
         return self.is_local if self.restart_controller is None else self.restart_controller
 
     def summary(self) -> str:
@@ -97,6 +101,7 @@ def from_sources(userdata: Mapping[str, str], env: Mapping[str, str] | None = No
         artifacts=Path(userdata.get("artifacts", env.get("BUDSPEC_ARTIFACTS", "artifacts"))),
         controller_namespace=userdata.get("controller_namespace", CONTROLLER_NAMESPACE),
         restart_controller=_optional_bool("restart_controller", userdata.get("restart_controller")),
+        controller=_choice("controller", userdata.get("controller", env.get("BUDSPEC_CONTROLLER", "pod")), CONTROLLERS),
     )
 
 

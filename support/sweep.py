@@ -18,7 +18,6 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Iterable, TextIO
 
 from support.cluster import MANAGED_BY, Cluster, PreconditionError, connect
@@ -137,11 +136,8 @@ def describe_stuck(item: Stuck) -> str:
 
 
 def server_time(cluster: Cluster) -> float:
-    """The API server's clock, from the Date header of a cheap request (creationTimestamps are on it)."""
-    _, _, headers = cluster.api_client.call_api("/version", "GET", auth_settings=["BearerToken"],
-                                                _preload_content=False, _return_http_data_only=False)
-    date = headers.get("Date") if headers else None
-    return parsedate_to_datetime(date).timestamp() if date else time.time()
+    """The API server's clock (creationTimestamps are on it), not this machine's."""
+    return cluster.server_time()
 
 
 def sweep(cluster: Cluster, older_than: float, now: float | None = None, dry_run: bool = False,

@@ -27,6 +27,7 @@ class Target:
     version: str
     controller: ControllerInfo
     local: object | None = None  # the LocalCluster when target=local
+    _server_offset: float | None = None
 
     @classmethod
     def start(cls, settings: Settings) -> "Target":
@@ -43,6 +44,16 @@ class Target:
             cls._shutdown(cluster, local)
             raise
         return cls(settings, cluster, clock, version, controller, local)
+
+    @property
+    def server_offset(self) -> float:
+        """Seconds the API server's clock is ahead of this machine's (0 on the virtual clock, which both share):
+        subtract it from a controller's timestamp to compare it with the suite's own times."""
+        if self.clock.is_virtual:
+            return 0.0
+        if self._server_offset is None:
+            self._server_offset = self.cluster.server_time() - self.clock.now()
+        return self._server_offset
 
     def poller(self) -> Poller:
         return Poller(self.clock, interval=self.settings.poll_interval, time_scale=self.settings.time_scale)
@@ -109,6 +120,9 @@ def seconds_until(now: float, day: str | None, hour: int, minute: int = 0) -> fl
 
 def _wait_for_controller(cluster: Cluster, clock: Clock, settings: Settings) -> ControllerInfo:
     """The CRD check fails at once; a controller pod that is still starting gets a short grace."""
+    if settings.controller == "external":  # your own binary, run outside the cluster: only the CRD to check
+        cluster.check_budaiscaler_installed(settings.controller_namespace, controller_pod=False)
+        return ControllerInfo(settings.controller_namespace, ("(outside the cluster)",), ("external",))
     if not clock.is_virtual:
         return cluster.check_budaiscaler_installed(settings.controller_namespace)
     poller = Poller(clock, interval=1.0)

@@ -79,3 +79,11 @@ def test_an_unknown_profile_names_the_choices():
 
     with pytest.raises(SettingsError, match="-D expect=buggy is not allowed: use one of contract, as-built"):
         from_sources({"target": "cluster", "expect": "buggy"}, {})
+
+
+def test_an_external_controller_is_never_restarted_by_the_suite():
+    from support.settings import from_sources
+
+    settings = from_sources({"target": "cluster", "controller": "external", "restart_controller": "yes"}, {})
+    assert settings.controller == "external"
+    assert settings.may_restart_controller is False
