@@ -227,8 +227,8 @@ class Scenario:
         return seconds_until(self.target.clock.now(), None, hour, minute)
 
     def age_of(self, timestamp: str) -> float:
-        """Seconds of cluster time since an RFC 3339 timestamp."""
-        return self.target.clock.now() - datetime.fromisoformat(timestamp).timestamp()
+        """Seconds of cluster time since an RFC 3339 timestamp of the cluster's clock (the API server's)."""
+        return self.target.clock.now() - (datetime.fromisoformat(timestamp).timestamp() - self.target.server_offset)
 
     def latest_time_of_day(self, hour: int, minute: int = 0) -> float:
         """Cluster time (epoch seconds) of the latest hh:mm (UTC) that is not in the future."""
