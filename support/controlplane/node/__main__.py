@@ -21,11 +21,22 @@ def main(argv: list[str] | None = None) -> int:
     agent = Agent(args.kubeconfig, args.node_name, args.pki, args.log_dir or args.pki.parent / "pods")
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: agent.stop())
-    runner = threading.Thread(target=agent.run, name="agent", daemon=True)
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            agent.run()
+        except BaseException as error:  # noqa: BLE001 - reported below, then the node is taken down
+            failures.append(error)
+
+    runner = threading.Thread(target=run, name="agent", daemon=True)
     runner.start()
     while runner.is_alive():
         runner.join(timeout=0.5)  # the main thread stays free to take signals
     agent.shut_down()
+    if failures:
+        print(f"the node agent stopped: {type(failures[0]).__name__}: {failures[0]}", file=sys.stderr, flush=True)
+        return 1
     return 0
 
 
