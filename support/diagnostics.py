@@ -12,7 +12,7 @@ from typing import Callable
 
 import yaml
 
-from support.cluster import SCALER_API, SCALER_KIND, Cluster
+from support.cluster import CONTROLLER_SELECTOR, SCALER_API, SCALER_KIND, Cluster
 
 CONTROLLER_LOG_LINES = 400
 
@@ -61,9 +61,15 @@ def _yaml(objects: list[dict]) -> str:
     return yaml.safe_dump_all(objects, sort_keys=False)
 
 
+def event_time(event: dict) -> str:
+    """When an event happened: core/v1 events have lastTimestamp, events.k8s.io ones only eventTime (audit item 12)."""
+    return (event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp")
+            or (event.get("metadata") or {}).get("creationTimestamp") or "(no time)")
+
+
 def _events(events: list[dict]) -> str:
-    rows = sorted(events, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
-    return "\n".join(f"{e.get('lastTimestamp')} {e.get('type')} {e.get('reason')} "
+    rows = sorted(events, key=event_time)
+    return "\n".join(f"{event_time(e)} {e.get('type')} {e.get('reason')} "
                      f"{e.get('involvedObject', {}).get('kind')}/{e.get('involvedObject', {}).get('name')}: "
                      f"{e.get('message')}" for e in rows)
 
@@ -71,7 +77,7 @@ def _events(events: list[dict]) -> str:
 def _controller_log(cluster: Cluster, controller_namespace: str, namespace: str) -> str:
     """The controller's recent log lines that mention the scenario's namespace."""
     lines = []
-    for pod in cluster.pods(controller_namespace):
+    for pod in cluster.pods(controller_namespace, CONTROLLER_SELECTOR):  # its pods only, not its neighbours
         log = cluster.pod_log(controller_namespace, pod["metadata"]["name"], tail_lines=CONTROLLER_LOG_LINES)
         lines += [f"[{pod['metadata']['name']}] {line}" for line in log.splitlines()
                   if re.search(re.escape(namespace), line) or "started" in line]
