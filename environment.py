@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 from behave.tag_matcher import ActiveTagMatcher
 
-from support import diagnostics
+from support import diagnostics, progress
 from support.gaps import GapLedger
 from support.scenario import Scenario, starting_times
 from support.settings import SettingsError, from_sources
@@ -31,6 +31,7 @@ def before_all(context):
     except Exception:  # a bug (e.g. the controller does not import): the traceback is the reason
         _cannot_start(traceback.format_exc())
     print(context.target.banner())
+    context.add_cleanup(progress.install(context.settings.progress), layer="testrun")
     context.active_tags = ActiveTagMatcher({
         "target": context.settings.target, "model": context.settings.model,
         "controller_restart": "allowed" if context.settings.may_restart_controller else "refused"})

@@ -18,11 +18,13 @@ TARGETS = ("local", "cluster")
 CLEANUP_POLICIES = ("always", "on-success", "never")
 MODELS = ("contract", "as-built")
 CONTROLLERS = ("pod", "external")
+PROGRESS = ("auto", "always", "never")
 CONTROLLER_NAMESPACE = "budaiscaler-system"
 PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", CONTROLLER_NAMESPACE})
 
 _KNOWN_KEYS = {"target", "context", "kubeconfig", "namespace", "cleanup", "time_scale", "model", "expect",
-               "image_registry", "image_map", "controller", "poll_interval", "artifacts", "controller_namespace", "restart_controller"}
+               "image_registry", "image_map", "controller", "poll_interval", "artifacts", "controller_namespace",
+               "restart_controller", "progress", "reports"}
 
 
 class SettingsError(ValueError):
@@ -46,6 +48,8 @@ class Settings:
     controller_namespace: str = CONTROLLER_NAMESPACE
     restart_controller: bool | None = None  # None: allowed on local, refused on cluster
     controller: str = "pod"               # "external": a controller run outside the cluster (make run): no pod to find
+    progress: str = "auto"                # long waits: auto (real clock only), always, never
+    reports: Path = field(default=Path("reports"))  # each run writes reports/<run-id>/
 
     @property
     def is_local(self) -> bool:
@@ -102,6 +106,8 @@ def from_sources(userdata: Mapping[str, str], env: Mapping[str, str] | None = No
         controller_namespace=userdata.get("controller_namespace", CONTROLLER_NAMESPACE),
         restart_controller=_optional_bool("restart_controller", userdata.get("restart_controller")),
         controller=_choice("controller", userdata.get("controller", env.get("BUDSPEC_CONTROLLER", "pod")), CONTROLLERS),
+        progress=_choice("progress", userdata.get("progress", env.get("BUDSPEC_PROGRESS", "auto")), PROGRESS),
+        reports=Path(userdata.get("reports", env.get("BUDSPEC_REPORTS", "reports"))),
     )
 
 

@@ -16,6 +16,10 @@ while time passes. A pod duty (mock replay, shared demand) runs when pods
 changed, a change duty (a recorder) on every change. A duty that reports it
 is not done (a pod not yet listening) makes the wait poll until it is. A duty
 failing on every run of a `hold` fails the step with its last error.
+
+Observers (`add_observer`) are told when a wait starts, after each observation
+and when it ends; progress lines use them. An observer that raises never
+breaks a wait.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ class Feed(Protocol):
 
 @dataclass
 class _Record:
+    """One wait in progress; observers read it (see `WaitObserver`)."""
+
     started: float
     last_value: Any = _NOTHING
     last_value_at: float = 0.0
@@ -62,6 +68,47 @@ class _Record:
     duty_runs: dict = field(default_factory=dict)      # duty -> runs
     duty_failures: dict = field(default_factory=dict)  # duty -> (failures, last error)
     pending: bool = False
+    kind: str = "eventually"          # "eventually" | "consistently" | "hold"
+    what: str = ""
+    limit: float = 0.0                # seconds of cluster time the wait may take
+    matcher: Matcher | None = None
+    clock: Clock | None = None
+
+    @property
+    def seen(self) -> bool:
+        return self.last_value is not _NOTHING
+
+    def expected(self) -> str:
+        return "" if self.matcher is None else _describe(self.matcher)
+
+    def elapsed(self) -> float:
+        return 0.0 if self.clock is None else self.clock.now() - self.started
+
+
+WaitRecord = _Record  # the name observers know it by
+
+
+class WaitObserver(Protocol):
+    def wait_started(self, wait: _Record) -> None: ...
+    def wait_observed(self, wait: _Record) -> None: ...
+    def wait_ended(self, wait: _Record, failure: "WaitTimeout | None") -> None: ...
+
+
+_observers: list[WaitObserver] = []
+
+
+def add_observer(observer: WaitObserver) -> Callable[[], None]:
+    """Tell `observer` about every wait from now on; returns the function that stops it."""
+    _observers.append(observer)
+    return lambda: _observers.remove(observer) if observer in _observers else None
+
+
+def _notify(event: str, *args: Any) -> None:
+    for observer in list(_observers):
+        try:
+            getattr(observer, event)(*args)
+        except Exception:  # an observer (a progress line) must never break a wait
+            pass
 
 
 @dataclass(frozen=True)
@@ -95,40 +142,42 @@ class Poller:
     def eventually(self, probe: Callable[[], T], matcher: Matcher, *, within: float, what: str) -> T:
         """Probe until `matcher` accepts the probe's value; deadline `within` × time_scale."""
         deadline = within * self.time_scale
-        record = _Record(started=self.clock.now())
+        record = self._start("eventually", what, deadline, matcher)
         while True:
             seen = self._seen()
             self._run_duties(record)
             value = self._observe(probe, record)
             if value is not _NOTHING and matcher.matches(value):
-                return value
+                return self._end(record, value)
             if self.clock.now() - record.started >= deadline:
-                raise WaitTimeout(_timeout_message(what, matcher, deadline, record))
+                self._fail(record, _timeout_message(what, matcher, deadline, record))
             self._pause(record, record.started + deadline, seen)
 
     def consistently(self, probe: Callable[[], T], matcher: Matcher, *, for_: float, what: str) -> T:
         """Observe for `for_` seconds; every observation must satisfy `matcher`."""
-        record = _Record(started=self.clock.now())
+        record = self._start("consistently", what, for_, matcher)
         while True:
             seen = self._seen()
             self._run_duties(record)
             value = self._observe(probe, record)
             if value is not _NOTHING and not matcher.matches(value):
-                raise WaitTimeout(_broken_message(what, matcher, for_, record, value))
+                self._fail(record, _broken_message(what, matcher, for_, record, value))
             if self.clock.now() - record.started >= for_:
                 if record.last_value is _NOTHING:
-                    raise WaitTimeout(_never_seen_message(what, matcher, for_, record))
-                return record.last_value
+                    self._fail(record, _never_seen_message(what, matcher, for_, record))
+                return self._end(record, record.last_value)
             self._pause(record, record.started + for_, seen)
 
     def hold(self, for_: float) -> None:
         """Let `for_` seconds of cluster time pass while the duties keep running."""
-        record = _Record(started=self.clock.now())
+        record = self._start("hold", "cluster time to pass", for_, None)
         end = record.started + for_
         while self.clock.now() < end:
             seen = self._seen()
             self._pause(record, end, seen)
             self._run_duties(record)
+            _notify("wait_observed", record)
+        _notify("wait_ended", record, None)
         failing = [(duty, count, error) for duty, (count, error) in record.duty_failures.items()
                    if count == record.duty_runs.get(duty)]
         if failing:
@@ -137,6 +186,23 @@ class Poller:
                              f"({count} runs); last error: {type(error).__name__}: {error}") from error
 
     # -- internals --------------------------------------------------------------------
+    def _start(self, kind: str, what: str, limit: float, matcher: Matcher | None) -> _Record:
+        record = _Record(started=self.clock.now(), kind=kind, what=what, limit=limit, matcher=matcher,
+                         clock=self.clock)
+        _notify("wait_started", record)
+        return record
+
+    @staticmethod
+    def _end(record: _Record, value: T) -> T:
+        _notify("wait_ended", record, None)
+        return value
+
+    @staticmethod
+    def _fail(record: _Record, message: str):
+        failure = WaitTimeout(message)
+        _notify("wait_ended", record, failure)
+        raise failure
+
     def _seen(self) -> int:
         return self.feed.changes if self.feed is not None else 0
 
@@ -165,8 +231,10 @@ class Poller:
             value = probe()
         except Exception as error:  # a failed read is not an observation
             record.last_error, record.last_error_at = error, self.clock.now()
+            _notify("wait_observed", record)
             return _NOTHING
         record.last_value, record.last_value_at = value, self.clock.now()
+        _notify("wait_observed", record)
         return value
 
     def _run_duties(self, record: _Record) -> None:

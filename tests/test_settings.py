@@ -87,3 +87,11 @@ def test_an_external_controller_is_never_restarted_by_the_suite():
     settings = from_sources({"target": "cluster", "controller": "external", "restart_controller": "yes"}, {})
     assert settings.controller == "external"
     assert settings.may_restart_controller is False
+def test_progress_and_reports_settings():
+    from support.settings import SettingsError, from_sources
+    settings = from_sources({"progress": "always", "reports": "/tmp/r"}, env={})
+    assert settings.progress == "always" and str(settings.reports) == "/tmp/r"
+    assert from_sources({}, env={}).progress == "auto"
+    import pytest
+    with pytest.raises(SettingsError, match="-D progress=loud is not allowed: use one of auto, always, never"):
+        from_sources({"progress": "loud"}, env={})

@@ -171,3 +171,61 @@ def test_a_duty_that_recovers_does_not_fail_the_hold():
 
     Poller(clock, interval=5.0).with_duty(flaky).hold(30)
     assert len(calls) == 6
+
+
+class _Journal:
+    """A wait observer that writes down what it is told."""
+
+    def __init__(self):
+        self.lines = []
+
+    def wait_started(self, wait):
+        self.lines.append(("started", wait.kind, wait.what, wait.expected(), wait.limit))
+
+    def wait_observed(self, wait):
+        self.lines.append(("observed", wait.last_value if wait.seen else None, wait.elapsed()))
+
+    def wait_ended(self, wait, failure):
+        self.lines.append(("ended", None if failure is None else str(failure).splitlines()[0]))
+
+
+def test_observers_see_a_wait_start_each_observation_and_its_end():
+    from support.waiting import add_observer
+    clock, journal = VirtualClock(), _Journal()
+    stop = add_observer(journal)
+    try:
+        Poller(clock, interval=10.0).eventually(counter_probe(clock, 0, 10), greater_than(1), within=60,
+                                                what="the counter")
+    finally:
+        stop()
+    assert journal.lines == [("started", "eventually", "the counter", "a value greater than <1>", 60),
+                             ("observed", 0, 0.0), ("observed", 1, 10.0), ("observed", 2, 20.0), ("ended", None)]
+
+
+def test_observers_are_told_of_a_timeout_with_its_message_and_a_raising_observer_breaks_nothing():
+    from support.waiting import add_observer
+
+    class Broken:
+        def __getattr__(self, name):
+            raise RuntimeError("observer bug")
+
+    clock, journal = VirtualClock(), _Journal()
+    stops = [add_observer(Broken()), add_observer(journal)]
+    try:
+        with pytest.raises(WaitTimeout):
+            Poller(clock).consistently(counter_probe(clock, 1, 15), equal_to(1), for_=60, what="the replicas")
+        Poller(clock, interval=30.0).hold(60)
+    finally:
+        for stop in stops:
+            stop()
+    assert ("ended", "Expected the replicas to stay <1> for 60 s, but after 15 s it was <2>") in journal.lines
+    assert journal.lines[-4:] == [("started", "hold", "cluster time to pass", "", 60),
+                                  ("observed", None, 30.0), ("observed", None, 60.0), ("ended", None)]
+
+
+def test_an_observer_stops_hearing_once_removed():
+    from support.waiting import add_observer
+    clock, journal = VirtualClock(), _Journal()
+    add_observer(journal)()
+    Poller(clock).hold(1)
+    assert journal.lines == []
