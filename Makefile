@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: spec test unit behave bench properties kubectl serve clean controlplane controlplane-down controlplane-build spec-cluster bench-cluster
+.PHONY: spec test unit behave bench properties kubectl chromium serve clean controlplane controlplane-down controlplane-build spec-cluster bench-cluster
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 spec: $(STAMP)            ## the whole spec on the embedded cluster (pass ARGS="--tags=@scaling" etc.)
 	$(BIN)/behave $(ARGS)
 
-test: $(STAMP) kubectl    ## unit tests + the whole spec on the embedded cluster
+test: $(STAMP) kubectl chromium  ## unit tests + the whole spec on the embedded cluster
 	$(BIN)/pytest -q
 	$(BIN)/behave --format progress
 
@@ -60,6 +60,10 @@ controlplane-build: $(STAMP) ## only build its binaries (cached under ~/.cache/b
 kubectl:                  ## the kubectl tests need a kubectl binary (Debian: kubernetes-client)
 	@command -v kubectl >/dev/null || { apt-get update -qq && apt-get install -y -qq kubernetes-client >/dev/null; } \
 	  || echo "kubectl not installed: the kubectl test will be skipped"
+
+chromium:                 ## the report tests look at the HTML report in headless Chromium (Debian: chromium)
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "chromium not installed: the browser tests of the report will be skipped"
 
 clean:
 	rm -rf $(VENV) reports artifacts .pytest_cache .hypothesis

@@ -15,6 +15,8 @@ from behave.tag_matcher import ActiveTagMatcher
 
 from support import diagnostics, progress
 from support.gaps import GapLedger
+from support.report.hooks import RunReporter
+from support.report.redact import Redactor, shared as shared_redactor
 from support.scenario import Scenario, starting_times
 from support.settings import SettingsError, from_sources
 from support.target import Target
@@ -30,8 +32,12 @@ def before_all(context):
         _cannot_start(str(error))
     except Exception:  # a bug (e.g. the controller does not import): the traceback is the reason
         _cannot_start(traceback.format_exc())
-    print(context.target.banner())
+    shared_redactor().known |= Redactor.for_client(context.target.cluster.api_client.configuration).known
+    banner = shared_redactor().text(context.target.banner())
+    print(banner)
     context.add_cleanup(progress.install(context.settings.progress), layer="testrun")
+    context.reporter = RunReporter.start(context.settings.reports, banner,
+                                         gaps_apart=context.settings.model == "as-built" or not context.settings.is_local)
     context.active_tags = ActiveTagMatcher({
         "target": context.settings.target, "model": context.settings.model,
         "controller_restart": "allowed" if context.settings.may_restart_controller else "refused"})
@@ -39,42 +45,53 @@ def before_all(context):
 
 
 def _cannot_start(reason: str) -> None:
-    print(f"\nbudaiscaler-spec cannot start: {reason}\n", file=sys.stderr)
+    print(f"\nbudaiscaler-spec cannot start: {shared_redactor().text(reason)}\n", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(2)
 
 
 def before_scenario(context, scenario):
+    context.world = None
     if context.active_tags.should_exclude_with(scenario.effective_tags):
         scenario.skip(context.active_tags.exclude_reason)
         return
     for day, hour, minute in starting_times(scenario.effective_tags):
         context.target.advance_clock_to(day, hour, minute)
     context.world = Scenario.begin(context.target, scenario.feature.filename.rsplit("/", 1)[-1].removesuffix(".feature"))
+    context.reporter.scenario_started(context.world)
 
 
 def after_scenario(context, scenario):
     world = getattr(context, "world", None)
     if world is None:
+        context.reporter.scenario_ended(scenario, None)
         return
     context.world = None
     failed = scenario.status.name in ("failed", "error", "hook_error", "cleanup_error")
     context.gaps.record(scenario, failed)
     policy = context.settings.cleanup
     keep = policy == "never" or (policy == "on-success" and failed)
+    diagnostics_files = []
     with _interrupts_held():
         try:
             if failed:
-                _save_diagnostics(context, world, scenario)
+                diagnostics_files = _save_diagnostics(context, world, scenario)
         finally:
-            print(world.end(keep=keep))
+            try:
+                context.reporter.scenario_ended(scenario, world, diagnostics_files)
+            finally:
+                print(world.end(keep=keep))
 
 
 def after_all(context):
     target = getattr(context, "target", None)
     if target is not None:
         target.stop()
+    reporter = getattr(context, "reporter", None)
+    if reporter is not None:
+        page = reporter.finish()
+        sys.__stdout__.write(f"report: {page or reporter.run.folder}\n")
     gaps = getattr(context, "gaps", None)
     if gaps is not None and gaps.report():
         sys.__stdout__.write(gaps.report() + "\n")  # after_all output is otherwise captured and dropped
@@ -85,6 +102,7 @@ def _save_diagnostics(context, world, scenario):
     files = diagnostics.collect(world.cluster, world.namespace, context.settings.controller_namespace, directory)
     print(f"scenario failed; scaler state: {diagnostics.summary(world.cluster, world.namespace)}")
     print(f"diagnostics written to {directory} ({', '.join(f.name for f in files)})")
+    return files
 
 
 @contextmanager

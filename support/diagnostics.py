@@ -1,7 +1,8 @@
 """What a failed scenario leaves behind: the scaler, pods, events and controller log, as artifacts.
 
 Collected only on failure (passing runs stay quiet). Each piece is collected on
-its own, so a broken cluster still yields whatever could be read.
+its own, so a broken cluster still yields whatever could be read. Every piece
+passes the redactor first: no token, password or key is written.
 """
 
 from __future__ import annotations
@@ -12,17 +13,21 @@ from typing import Callable
 
 import yaml
 
-from support.cluster import CONTROLLER_SELECTOR, SCALER_API, SCALER_KIND, Cluster
+from support.cluster import CONTROLLER_SELECTOR, SCALER_API, SCALER_KIND, Cluster, is_ready
+from support.report.redact import Redactor, shared
 
 CONTROLLER_LOG_LINES = 400
 
 
-def collect(cluster: Cluster, namespace: str, controller_namespace: str, directory: Path) -> list[Path]:
+def collect(cluster: Cluster, namespace: str, controller_namespace: str, directory: Path,
+            redactor: Redactor | None = None) -> list[Path]:
     """Write diagnostics for `namespace` into `directory`; returns the files written."""
+    redactor = redactor or shared()
     directory.mkdir(parents=True, exist_ok=True)
     pieces: dict[str, Callable[[], str]] = {
         "budaiscalers.yaml": lambda: _yaml(cluster.list(SCALER_API, SCALER_KIND, namespace)),
         "deployments.yaml": lambda: _yaml(cluster.list("apps/v1", "Deployment", namespace)),
+        "pods.txt": lambda: _pod_table(cluster.pods(namespace)),
         "pods.yaml": lambda: _yaml(cluster.pods(namespace)),
         "events.txt": lambda: _events(cluster.events(namespace)),
         "configmaps.txt": lambda: "\n".join(c["metadata"]["name"] for c in cluster.configmaps(namespace)),
@@ -32,9 +37,10 @@ def collect(cluster: Cluster, namespace: str, controller_namespace: str, directo
     for filename, read in pieces.items():
         path = directory / filename
         try:
-            path.write_text(read())
+            text = read()
         except Exception as error:  # diagnostics must never hide the real failure
-            path.write_text(f"could not collect {filename}: {type(error).__name__}: {error}\n")
+            text = f"could not collect {filename}: {type(error).__name__}: {error}\n"
+        path.write_text(redactor.text(text))
         written.append(path)
     return written
 
@@ -58,7 +64,19 @@ def summary(cluster: Cluster, namespace: str) -> str:
 def _yaml(objects: list[dict]) -> str:
     for obj in objects:
         obj.get("metadata", {}).pop("managedFields", None)
-    return yaml.safe_dump_all(objects, sort_keys=False)
+    return yaml.safe_dump_all(shared().data(objects), sort_keys=False)
+
+
+def _pod_table(pods: list[dict]) -> str:
+    rows = [("NAME", "PHASE", "READY", "IP", "RESTARTS", "DELETING")]
+    for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
+        status = pod.get("status") or {}
+        restarts = sum(c.get("restartCount", 0) for c in status.get("containerStatuses") or [])
+        rows.append((pod["metadata"]["name"], status.get("phase", "?"), "yes" if is_ready(pod) else "no",
+                     status.get("podIP") or "-", str(restarts), "yes" if pod["metadata"].get("deletionTimestamp")
+                     else "no"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
 
 
 def event_time(event: dict) -> str:

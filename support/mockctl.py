@@ -56,6 +56,7 @@ class MockDriver:
         self._plans: dict[Workload, _Plan] = {}
         self._applied: dict[tuple[Workload, str], int] = {}  # (workload, pod uid) -> plan version
         self._lock = threading.Lock()
+        self.listeners: list = []  # (workload, path, params) -> None, told of every call that took
 
     def close(self) -> None:
         """Nothing to release: calls go through the cluster's own client."""
@@ -71,12 +72,15 @@ class MockDriver:
             previous = list(plan.calls)
             plan.put(path, _clean(params))
         try:
-            return self._apply(workload, strict=True)
+            took = self._apply(workload, strict=True)
         except MockRequestError:
             with self._lock:  # a refused call must not be replayed on new pods
                 plan.calls = previous
                 plan.version += 1
             raise
+        for listener in self.listeners:
+            listener(workload, path, _clean(params))
+        return took
 
     def query(self, workload: Workload, path: str, **params: object) -> list[ProxyResponse]:
         """GET `path` on every running pod of the workload (e.g. /status); the responses, by pod."""

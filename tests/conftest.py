@@ -76,7 +76,8 @@ def clean_env(tmpdir: Path | None = None) -> dict[str, str]:
 
 def behave_command(*args: str, artifacts: Path) -> list[str]:
     """behave with reports and diagnostics kept out of the repository."""
-    return [BEHAVE, "--no-junit", "-f", "plain", "-D", f"artifacts={artifacts}", *args]
+    return [BEHAVE, "--no-junit", "-f", "plain", "-D", f"artifacts={artifacts}",
+            "-D", f"reports={artifacts.parent / 'reports'}", *args]
 
 
 def run_behave(*args: str, artifacts: Path, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -150,6 +151,18 @@ def serve_cluster(directory: Path, *extra: str) -> ServedCluster:
         stop_process(process)
         raise
     return served
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_reports_out_of_the_repository(tmp_path_factory):
+    """behave runs that inherit the environment write their run reports to a temporary folder."""
+    saved = os.environ.get("BUDSPEC_REPORTS")
+    os.environ["BUDSPEC_REPORTS"] = str(tmp_path_factory.mktemp("run-reports"))
+    yield
+    if saved is None:
+        os.environ.pop("BUDSPEC_REPORTS", None)
+    else:
+        os.environ["BUDSPEC_REPORTS"] = saved
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,173 @@
+"""Charts for the run report, as inline SVG drawn by matplotlib (Agg, imported only when drawing).
+
+`scaling_chart`: the load the scaler reads from the pods and its target, the
+desired, ready and predicted replicas over cluster time, the replica bounds,
+the stabilization window each load change opens, and schedule hints while
+active. `prediction_chart`: each prediction against what then ran.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Iterable
+
+from support.report.latency import Reaction
+from support.report.timeline import Timeline
+
+WIDTH, HEIGHT = 9.5, 3.6
+HINT_GRID = 30.0  # seconds between looks at whether a schedule hint is active
+
+
+def _figure():
+    import matplotlib
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, searchable
+    from matplotlib.figure import Figure
+    return Figure(figsize=(WIDTH, HEIGHT))
+
+
+def _svg(figure, salt: str, legend_rows: int = 0) -> str:
+    import matplotlib
+    matplotlib.rcParams["svg.hashsalt"] = salt  # distinct ids for each chart inlined in one page
+    buffer = io.StringIO()
+    figure.tight_layout(rect=(0, 0.05 * legend_rows, 1, 1))
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    return re.sub(r"<metadata>.*?</metadata>", "", text[text.index("<svg"):], flags=re.S)
+
+
+def scaling_chart(timeline: Timeline, found: Iterable[Reaction], salt: str) -> str:
+    figure = _figure()
+    replicas = figure.subplots()
+    end = max([timeline.end or 0.0] + [s.time for s in timeline.samples] + [c.time for c in timeline.changes])
+    scale, unit = (60.0, "min") if end > 300 else (1.0, "s")
+    _windows_and_hints(replicas, timeline, end, scale)
+    _replica_lines(replicas, timeline, end, scale)
+    for reaction in found:
+        replicas.plot([reaction.decided_at / scale], [reaction.to_replicas], marker="^" if reaction.direction == "up"
+                      else "v", color="black", markersize=6, linestyle="none")
+    load_axes = _load_axis(replicas, timeline, end, scale)
+    replicas.set_xlabel(f"cluster time since the scenario began ({unit})")
+    replicas.set_ylabel("replicas")
+    replicas.set_xlim(0, max(end, 1.0) / scale)
+    handles, labels = replicas.get_legend_handles_labels()
+    if load_axes is not None:
+        more = load_axes.get_legend_handles_labels()
+        handles, labels = handles + more[0], labels + more[1]
+    columns = 4
+    figure.legend(handles, labels, loc="lower center", ncol=columns, fontsize=7, frameon=False)
+    return _svg(figure, salt, legend_rows=-(-len(labels) // columns))
+
+
+def _replica_lines(axes, timeline: Timeline, end: float, scale: float) -> None:
+    shape = timeline.shape
+    for field, label, style in (("desired", "desired replicas", {"color": "tab:blue", "linewidth": 2.2}),
+                                ("ready", "ready replicas", {"color": "tab:green", "linewidth": 1.4}),
+                                ("predicted", "predicted replicas", {"color": "tab:purple", "linestyle": ":"})):
+        points = [(s.time, getattr(s, field)) for s in timeline.samples if getattr(s, field) is not None]
+        if points:
+            xs, ys = zip(*(points + [(end, points[-1][1])]))
+            axes.step([x / scale for x in xs], ys, where="post", label=label, **style)
+    if shape is not None:
+        for bound, label in ((shape.min_replicas, "min"), (shape.max_replicas, "max")):
+            if bound is not None:
+                axes.axhline(bound, color="grey", linewidth=0.8, linestyle="--")
+                axes.annotate(f"{label} {bound}", (0, bound), xytext=(2, 2), textcoords="offset points",
+                              fontsize=7, color="grey")
+    top = max([s.desired or 0 for s in timeline.samples] + [s.ready or 0 for s in timeline.samples]
+              + [shape.max_replicas or 0 if shape else 0])
+    axes.set_ylim(0, top + 1.5)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+
+
+def _load_axis(axes, timeline: Timeline, end: float, scale: float):
+    loads = [c for c in timeline.changes if c.kind == "load" and c.values]
+    if not loads:
+        return None
+    load_axes = axes.twinx()
+    for key in sorted({k for c in loads for k in c.values}):
+        points = [(c.time, c.values[key]) for c in loads if key in c.values]
+        xs, ys = zip(*(points + [(end, points[-1][1])]))
+        load_axes.step([x / scale for x in xs], ys, where="post", color="tab:orange", alpha=0.8,
+                       label=f"{key} set on the pods")
+    shape = timeline.shape
+    if shape is not None and shape.target is not None:
+        load_axes.axhline(shape.target, color="tab:orange", linestyle="-.", linewidth=0.9,
+                          label=f"target {shape.metric} {shape.target:g}")
+    load_axes.set_ylabel("load the scaler reads", color="tab:orange")
+    load_axes.set_ylim(bottom=0)
+    return load_axes
+
+
+def _windows_and_hints(axes, timeline: Timeline, end: float, scale: float) -> None:
+    shape = timeline.shape
+    if shape is None:
+        return
+    previous = None
+    labelled = set()
+    for change in (c for c in timeline.changes if c.kind == "load" and c.values):
+        level = next(iter(change.values.values()))
+        if previous is not None and level != previous:
+            rising = level > previous
+            window = shape.up_window if rising else shape.down_window
+            label = f"scale-{'up' if rising else 'down'} window {window:g} s"
+            if window > 0:
+                axes.axvspan(change.time / scale, min(change.time + window, end) / scale,
+                             color="tab:red" if rising else "tab:cyan", alpha=0.12,
+                             label=None if label in labelled else label)
+                labelled.add(label)
+        previous = level
+    for hint, start, stop in hint_spans(shape.hints, timeline.start, end):
+        axes.axvspan(start / scale, stop / scale, color="gold", alpha=0.18, hatch="//")
+        axes.annotate(f"hint {hint['name']} → {hint['targetReplicas']}", (start / scale, 0.02),
+                      xycoords=("data", "axes fraction"), fontsize=7)
+
+
+def hint_spans(hints: list[dict], start: float, end: float) -> list[tuple[dict, float, float]]:
+    """(hint, from, to) in seconds since `start` while each schedule hint is active, looked at every 30 s."""
+    from support.reference.durations import parse_go_duration
+    from support.reference.schedule import is_active
+
+    spans = []
+    for hint in hints:
+        try:
+            duration = parse_go_duration(str(hint.get("duration")))
+            active = [t for t in _grid(end) if is_active(hint["cronExpression"], duration, start + t)]
+        except (ValueError, KeyError, TypeError):
+            continue  # a hint the controller cannot read is not marked
+        for first, last in _runs(active):
+            spans.append((hint, first, min(last + HINT_GRID, end)))
+    return spans
+
+
+def _grid(end: float) -> list[float]:
+    return [i * HINT_GRID for i in range(int(end // HINT_GRID) + 1)]
+
+
+def _runs(times: list[float]) -> list[tuple[float, float]]:
+    runs: list[tuple[float, float]] = []
+    for t in times:
+        if runs and t - runs[-1][1] <= HINT_GRID:
+            runs[-1] = (runs[-1][0], t)
+        else:
+            runs.append((t, t))
+    return runs
+
+
+def prediction_chart(samples: list[list[float]], look_ahead: float, salt: str) -> str:
+    """`samples`: [time of outcome (s since the scenario began), predicted then, actual at that time]."""
+    figure = _figure()
+    axes = figure.subplots()
+    minutes = [s[0] / 60 for s in samples]
+    axes.step(minutes, [s[2] for s in samples], where="post", label="actual replicas", color="tab:green")
+    axes.step(minutes, [s[1] for s in samples], where="post", linestyle="--", color="tab:purple",
+              label=f"predicted {look_ahead / 60:g} min before")
+    axes.set_xlabel("cluster time since the scenario began (min)")
+    axes.set_ylabel("replicas")
+    figure.legend(loc="lower center", ncol=2, fontsize=7, frameon=False)
+    return _svg(figure, salt, legend_rows=1)
+
+
+def svg_count(html: str) -> int:
+    return len(re.findall(r"<svg\b", html))
