@@ -164,8 +164,8 @@ def sweep(cluster: Cluster, older_than: float, now: float | None = None, dry_run
     return leftovers
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m support.sweep", description=__doc__.split("\n\n")[0])
+def parse_args(argv: list[str] | None = None, prog: str = "python -m support.sweep") -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--kubeconfig", help="kubeconfig path (default: $KUBECONFIG or ~/.kube/config)")
     parser.add_argument("--context", help="kubeconfig context (default: the current context)")
     parser.add_argument("--older-than", default=DEFAULT_AGE, metavar="AGE",
@@ -174,8 +174,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None, now: float | None = None, out: TextIO = sys.stdout) -> int:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, now: float | None = None, out: TextIO = sys.stdout,
+         prog: str = "python -m support.sweep") -> int:
+    args = parse_args(argv, prog)
     try:
         older_than = parse_age(args.older_than)
     except ValueError as error:

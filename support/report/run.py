@@ -45,7 +45,7 @@ class Run:
         folder.mkdir(parents=True, exist_ok=True)
         run = cls(folder, run_id, banner=banner, gaps_apart=gaps_apart, redactor=redactor or Redactor())
         if folder.parent == base:
-            _point_latest(base, run_id)
+            point_latest(base, run_id)
         run.save()
         return run
 
@@ -107,7 +107,7 @@ def _file_order(scenario: dict) -> tuple:
     return path, int(line) if line.isdigit() else 0, scenario["name"]
 
 
-def _point_latest(base: Path, run_id: str) -> None:
+def point_latest(base: Path, run_id: str) -> None:
     link = base / "latest"
     try:
         if link.is_symlink() or link.exists():
