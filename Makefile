@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: spec test unit behave bench properties kubectl chromium serve clean controlplane controlplane-down controlplane-build spec-cluster bench-cluster
+.PHONY: spec test unit behave bench properties kubectl chromium serve docs clean controlplane controlplane-down controlplane-build spec-cluster bench-cluster
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ bench: $(STAMP)           ## the whole spec: seconds per scenario, and each capa
 
 properties: $(STAMP)      ## property tests and fuzzing with hypothesis's long random profile (CI runs a fixed one)
 	$(BIN)/pytest -q --hypothesis-profile=long $(wildcard tests/test_properties_*.py) $(wildcard tests/test_fuzz_*.py)
+
+docs: $(STAMP)            ## regenerate docs/steps.md from the step definitions (CI checks it is current)
+	$(BIN)/python scripts/step_catalogue.py > docs/steps.md
 
 serve: $(STAMP)           ## the embedded cluster in real time, for kubectl and demos
 	$(BIN)/python -m support.localcluster serve
