@@ -37,7 +37,8 @@ def run_spec(extra: list[str]) -> tuple[float, int, list[dict]]:
         report = Path(tmp) / "report.json"
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "behave", "-f", "json", "-o", str(report), "--no-junit",
-                               "-D", f"artifacts={tmp}/artifacts", *extra], cwd=ROOT, capture_output=True, text=True)
+                               "-D", f"artifacts={tmp}/artifacts", "-D", f"reports={tmp}/reports", *extra],
+                              cwd=ROOT, capture_output=True, text=True)
         wall = time.perf_counter() - started
         if not report.is_file():
             sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])
@@ -49,7 +50,8 @@ def run_spec(extra: list[str]) -> tuple[float, int, list[dict]]:
                 if element.get("type") == "scenario":
                     seconds = sum(s.get("result", {}).get("duration", 0.0) for s in element["steps"])
                     tags = {t.lstrip("@") for t in element.get("tags", [])} | {t.lstrip("@") for t in feature.get("tags", [])}
-                    scenarios.append({"feature": name, "name": element["name"], "tags": tags, "status": element["status"], "seconds": seconds})
+                    scenarios.append({"feature": name, "name": element["name"], "tags": tags, "status": element["status"], "seconds": seconds,
+                                      "location": element["location"]})
         return wall, done.returncode, scenarios
 
 
@@ -57,6 +59,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="whole-spec runs (the median is reported)")
     parser.add_argument("-D", dest="defines", action="append", default=[], help="behave -D name=value")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="also time the whole spec with `python -m support run --jobs N` (0: do not)")
     args = parser.parse_args()
     extra = [arg for define in args.defines for arg in ("-D", define)]
     runs = [run_spec(extra) for _ in range(args.repeat)]
@@ -81,7 +85,26 @@ def main() -> int:
         print("slowest:")
         for s in slowest:
             print(f"  {s['seconds']:6.1f} s  {s['feature']}: {s['name']}")
-    return 0 if code == 0 and passed == count and count else 1
+    same = parallel_row(args.jobs, extra, wall, scenarios) if args.jobs else True
+    return 0 if code == 0 and passed == count and count and same else 1
+
+
+def parallel_row(jobs: int, extra: list[str], serial_wall: float, serial: list[dict]) -> bool:
+    """The whole spec again with `jobs` workers (one embedded cluster each): its wall time and speed-up,
+    and whether every scenario ended as it did in the serial run."""
+    with tempfile.TemporaryDirectory(prefix="budspec-bench-") as tmp:
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "support", "run", "--jobs", str(jobs), "-D",
+                               f"reports={tmp}/reports", "-D", f"artifacts={tmp}/artifacts", *extra],
+                              cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - started
+        run = Path(tmp) / "reports" / "latest" / "run.json"
+        results = {s["location"]: s["status"] for s in json.loads(run.read_text())["scenarios"]} \
+            if run.is_file() else {}
+    same = results == {s["location"]: s["status"] for s in serial}
+    print(f"\n--jobs {jobs}: {len(results)} scenarios in {wall:.1f} s wall ({serial_wall / wall:.1f}x the serial "
+          f"run), {'the same results' if same else 'DIFFERENT results'} (exit {done.returncode})")
+    return same and done.returncode == 0
 
 
 if __name__ == "__main__":

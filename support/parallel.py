@@ -93,6 +93,20 @@ def options_without_paths(behave_args: list[str]) -> list[str]:
     return kept
 
 
+def without_formats(behave_args: list[str]) -> list[str]:
+    """The command line less its formatters and their output files (the runner chooses those)."""
+    kept, skip = [], False
+    for arg in behave_args:
+        if skip:
+            skip = False
+        elif arg in _FORMAT_OPTIONS:
+            skip = True
+        elif not arg.startswith(tuple(f"{o}=" for o in _FORMAT_OPTIONS)):
+            kept.append(arg)
+    return kept
+
+
+_FORMAT_OPTIONS = ("-f", "--format", "-o", "--outfile")
 _OPTIONS_WITH_VALUE = {"-D", "--define", "-t", "--tags", "-n", "--name", "-i", "--include", "-e", "--exclude",
                        "-f", "--format", "-o", "--outfile", "-l", "--lang", "--logging-level", "--stage",
                        "--junit-directory", "--logging-format", "--logging-datefmt", "--logging-filter",
@@ -111,6 +125,7 @@ def userdata(behave_args: list[str]) -> dict[str, str]:
 
 
 def run(jobs: int, behave_args: list[str], out=sys.stdout) -> int:
+    behave_args = without_formats(behave_args)
     defined = userdata(behave_args)
     namespace = defined.get("namespace") or os.environ.get("NAMESPACE") or ""
     if jobs > 1 and namespace and not namespace.endswith("-"):

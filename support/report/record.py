@@ -36,7 +36,7 @@ def scenario_record(scenario: Any) -> dict:
         "skip_reason": getattr(scenario, "skip_reason", None) if status == "skipped" else None,
         "duration": round(scenario.duration or 0.0, 3),
         "steps": steps,
-        "failure": _failure(steps),
+        "failure": _failure(steps) or _hook_failure(scenario, status),
     }
     return record
 
@@ -95,6 +95,16 @@ def _failure(steps: list[dict]) -> dict | None:
     if failed is None:
         return None
     return {"step": f"{failed['keyword']} {failed['name']}", "message": failed["error"], "wait": failed["wait"]}
+
+
+def _hook_failure(scenario: Any, status: str) -> dict | None:
+    """A scenario that failed outside its steps (a hook, a cleanup): what behave kept of the error."""
+    if status not in FAILED:
+        return None
+    exception = getattr(scenario, "exception", None)
+    message = f"{type(exception).__name__}: {exception}" if exception is not None else \
+        "failed outside its steps (a hook or a cleanup); the run's output has the traceback"
+    return {"step": f"({status.replace('_', ' ')})", "message": message, "wait": False}
 
 
 def is_failed(record: dict) -> bool:

@@ -1,0 +1,62 @@
+"""The parallel runner: planning, the command lines it builds, and a run that matches a serial one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from conftest import PYTHON, ROOT, clean_env
+
+from support.parallel import Scenario, options_without_paths, plan, userdata, without_formats
+
+
+def test_longest_first_onto_the_least_loaded_worker_then_file_order():
+    scenarios = [Scenario(f"features/a.feature:{line}", ()) for line in (10, 20, 30, 40)]
+    timings = {"features/a.feature:10": 100.0, "features/a.feature:20": 60.0, "features/a.feature:30": 50.0}
+    workers = plan(scenarios, 2, timings)
+    # 100 -> 1; 60 -> 2; 50 -> 2 (60 < 100); 10 (untimed) -> 1 (100 < 110)
+    assert [[s.location for s in w.scenarios] for w in workers] == [
+        ["features/a.feature:10", "features/a.feature:40"], ["features/a.feature:20", "features/a.feature:30"]]
+    assert len(plan(scenarios[:1], 4, {})) == 1  # no idle workers started
+
+
+def test_workers_get_the_options_not_the_paths_and_the_runner_chooses_the_formats():
+    args = ["--tags", "not @known-gap", "-D", "target=cluster", "features/scaling.feature", "-f", "plain",
+            "--format=json", "-Dmodel=as-built", "features/learning.feature:12"]
+    assert without_formats(args) == ["--tags", "not @known-gap", "-D", "target=cluster",
+                                     "features/scaling.feature", "-Dmodel=as-built", "features/learning.feature:12"]
+    assert options_without_paths(without_formats(args)) == ["--tags", "not @known-gap", "-D", "target=cluster",
+                                                            "-Dmodel=as-built"]
+    assert userdata(args) == {"target": "cluster", "model": "as-built"}
+
+
+def test_a_fixed_namespace_is_refused_for_parallel_workers(tmp_path):
+    done = subprocess.run([PYTHON, "-m", "support", "run", "--jobs", "2", "-D", "namespace=mine",
+                           "features/scaling.feature"], cwd=ROOT, capture_output=True, text=True,
+                          env=clean_env(tmp_path))
+    assert done.returncode == 2
+    assert "a fixed namespace cannot be shared by parallel workers" in done.stderr
+
+
+def _results(run_json: Path) -> dict[str, str]:
+    return {s["name"]: s["status"] for s in json.loads(run_json.read_text())["scenarios"]}
+
+
+def test_two_workers_give_the_same_results_as_one_behave_and_one_merged_report(tmp_path):
+    selection = ["features/scaling.feature", "--tags=not @known-gap"]
+    serial = subprocess.run([PYTHON, "-m", "behave", *selection, "-f", "progress", "-D",
+                             f"reports={tmp_path / 'serial'}"], cwd=ROOT, capture_output=True, text=True,
+                            env=clean_env(tmp_path / "tmp1"), timeout=900)
+    parallel = subprocess.run([PYTHON, "-m", "support", "run", "--jobs", "2", *selection, "-D",
+                               f"reports={tmp_path / 'parallel'}"], cwd=ROOT, capture_output=True, text=True,
+                              env=clean_env(tmp_path / "tmp2"), timeout=900)
+    assert serial.returncode == 0, serial.stdout[-2000:]
+    assert parallel.returncode == 0, parallel.stdout[-3000:] + parallel.stderr[-2000:]
+    assert "11 passed, 0 failed, 0 skipped" in parallel.stdout.splitlines()
+    assert parallel.stdout.count("worker ") == 2
+    serial_results = _results(tmp_path / "serial" / "latest" / "run.json")
+    parallel_folder = (tmp_path / "parallel" / "latest").resolve()
+    assert _results(parallel_folder / "run.json") == serial_results and len(serial_results) == 11
+    assert sorted(p.name for p in parallel_folder.iterdir()) == ["junit.xml", "report.html", "run.json", "workers"]
+    assert (parallel_folder / "report.html").read_text().count('<figure class="chart">') == 11
