@@ -32,7 +32,7 @@ def before_all(context):
         _cannot_start(str(error))
     except Exception:  # a bug (e.g. the controller does not import): the traceback is the reason
         _cannot_start(traceback.format_exc())
-    shared_redactor().known |= Redactor.for_client(context.target.cluster.api_client.configuration).known
+    shared_redactor().learn(Redactor.for_client(context.target.cluster.api_client.configuration))
     banner = shared_redactor().text(context.target.banner())
     print(banner)
     context.add_cleanup(progress.install(context.settings.progress), layer="testrun")

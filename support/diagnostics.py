@@ -25,10 +25,10 @@ def collect(cluster: Cluster, namespace: str, controller_namespace: str, directo
     redactor = redactor or shared()
     directory.mkdir(parents=True, exist_ok=True)
     pieces: dict[str, Callable[[], str]] = {
-        "budaiscalers.yaml": lambda: _yaml(cluster.list(SCALER_API, SCALER_KIND, namespace)),
-        "deployments.yaml": lambda: _yaml(cluster.list("apps/v1", "Deployment", namespace)),
+        "budaiscalers.yaml": lambda: _yaml(cluster.list(SCALER_API, SCALER_KIND, namespace), redactor),
+        "deployments.yaml": lambda: _yaml(cluster.list("apps/v1", "Deployment", namespace), redactor),
         "pods.txt": lambda: _pod_table(cluster.pods(namespace)),
-        "pods.yaml": lambda: _yaml(cluster.pods(namespace)),
+        "pods.yaml": lambda: _yaml(cluster.pods(namespace), redactor),
         "events.txt": lambda: _events(cluster.events(namespace)),
         "configmaps.txt": lambda: "\n".join(c["metadata"]["name"] for c in cluster.configmaps(namespace)),
         "controller.log": lambda: _controller_log(cluster, controller_namespace, namespace),
@@ -61,10 +61,10 @@ def summary(cluster: Cluster, namespace: str) -> str:
     return "\n".join(lines) or "no BudAIScaler in the namespace"
 
 
-def _yaml(objects: list[dict]) -> str:
+def _yaml(objects: list[dict], redactor: Redactor) -> str:
     for obj in objects:
         obj.get("metadata", {}).pop("managedFields", None)
-    return yaml.safe_dump_all(shared().data(objects), sort_keys=False)
+    return yaml.safe_dump_all(redactor.data(objects), sort_keys=False)
 
 
 def _pod_table(pods: list[dict]) -> str:

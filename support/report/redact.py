@@ -40,6 +40,9 @@ class Redactor:
             redactor.add_pem(Path(key_file).read_text(errors="replace"))
         return redactor
 
+    def learn(self, other: "Redactor") -> None:
+        self.known |= other.known
+
     def add(self, secret: str | None) -> None:
         if secret and len(secret) >= MIN_SECRET:
             self.known.add(secret)
