@@ -12,11 +12,11 @@ import io
 import re
 from typing import Iterable
 
+from support.report.hints import hint_spans
 from support.report.latency import Reaction
 from support.report.timeline import Timeline
 
 WIDTH, HEIGHT = 9.5, 3.6
-HINT_GRID = 30.0  # seconds between looks at whether a schedule hint is active
 
 
 def _figure():
@@ -82,20 +82,24 @@ def _replica_lines(axes, timeline: Timeline, end: float, scale: float) -> None:
 
 
 def _load_axis(axes, timeline: Timeline, end: float, scale: float):
-    loads = [c for c in timeline.changes if c.kind == "load" and c.values]
-    if not loads:
+    """The scaler's metric as read from the pods, against its target; else what the pods were told."""
+    loads = [c for c in timeline.changes if c.kind == "load"]
+    read = [c for c in loads if c.read]
+    series, field, suffix = (read, "read", " on the pods (as the scaler reads it)") if read else \
+        ([c for c in loads if c.values], "values", " set on the pods")
+    if not series:
         return None
     load_axes = axes.twinx()
-    for key in sorted({k for c in loads for k in c.values}):
-        points = [(c.time, c.values[key]) for c in loads if key in c.values]
+    for key in sorted({k for c in series for k in getattr(c, field)}):
+        points = [(c.time, getattr(c, field)[key]) for c in series if key in getattr(c, field)]
         xs, ys = zip(*(points + [(end, points[-1][1])]))
         load_axes.step([x / scale for x in xs], ys, where="post", color="tab:orange", alpha=0.8,
-                       label=f"{key} set on the pods")
+                       label=f"{key}{suffix}")
     shape = timeline.shape
-    if shape is not None and shape.target is not None:
+    if read and shape is not None and shape.target is not None:
         load_axes.axhline(shape.target, color="tab:orange", linestyle="-.", linewidth=0.9,
-                          label=f"target {shape.metric} {shape.target:g}")
-    load_axes.set_ylabel("load the scaler reads", color="tab:orange")
+                          label=f"target {shape.target:g}")
+    load_axes.set_ylabel("the metric the scaler reads" if read else "load set on the pods", color="tab:orange")
     load_axes.set_ylim(bottom=0)
     return load_axes
 
@@ -104,55 +108,34 @@ def _windows_and_hints(axes, timeline: Timeline, end: float, scale: float) -> No
     shape = timeline.shape
     if shape is None:
         return
-    previous = None
-    labelled = set()
-    for change in (c for c in timeline.changes if c.kind == "load" and c.values):
-        level = next(iter(change.values.values()))
-        if previous is not None and level != previous:
-            rising = level > previous
-            window = shape.up_window if rising else shape.down_window
-            label = f"scale-{'up' if rising else 'down'} window {window:g} s"
-            if window > 0:
-                axes.axvspan(change.time / scale, min(change.time + window, end) / scale,
-                             color="tab:red" if rising else "tab:cyan", alpha=0.12,
-                             label=None if label in labelled else label)
-                labelled.add(label)
-        previous = level
+    for rising, spans in window_spans(timeline, end).items():
+        window = shape.up_window if rising else shape.down_window
+        for index, (start, stop) in enumerate(spans):
+            axes.axvspan(start / scale, stop / scale, color="tab:red" if rising else "tab:cyan", alpha=0.12,
+                         label=None if index else f"scale-{'up' if rising else 'down'} window {window:g} s")
     for hint, start, stop in hint_spans(shape.hints, timeline.start, end):
         axes.axvspan(start / scale, stop / scale, color="gold", alpha=0.18, hatch="//")
         axes.annotate(f"hint {hint['name']} → {hint['targetReplicas']}", (start / scale, 0.02),
                       xycoords=("data", "axes fraction"), fontsize=7)
 
 
-def hint_spans(hints: list[dict], start: float, end: float) -> list[tuple[dict, float, float]]:
-    """(hint, from, to) in seconds since `start` while each schedule hint is active, looked at every 30 s."""
-    from support.reference.durations import parse_go_duration
-    from support.reference.schedule import is_active
-
-    spans = []
-    for hint in hints:
-        try:
-            duration = parse_go_duration(str(hint.get("duration")))
-            active = [t for t in _grid(end) if is_active(hint["cronExpression"], duration, start + t)]
-        except (ValueError, KeyError, TypeError):
-            continue  # a hint the controller cannot read is not marked
-        for first, last in _runs(active):
-            spans.append((hint, first, min(last + HINT_GRID, end)))
-    return spans
-
-
-def _grid(end: float) -> list[float]:
-    return [i * HINT_GRID for i in range(int(end // HINT_GRID) + 1)]
-
-
-def _runs(times: list[float]) -> list[tuple[float, float]]:
-    runs: list[tuple[float, float]] = []
-    for t in times:
-        if runs and t - runs[-1][1] <= HINT_GRID:
-            runs[-1] = (runs[-1][0], t)
-        else:
-            runs.append((t, t))
-    return runs
+def window_spans(timeline: Timeline, end: float) -> dict[bool, list[tuple[float, float]]]:
+    """For load rises (True) and falls (False): the stabilization windows they open, overlaps merged."""
+    shape, spans, previous = timeline.shape, {True: [], False: []}, None
+    for change in (c for c in timeline.changes if c.kind == "load" and c.values):
+        level = next(iter(change.values.values()))
+        if previous is not None and level != previous:
+            rising = level > previous
+            window = shape.up_window if rising else shape.down_window
+            if window > 0:
+                span = (change.time, min(change.time + window, end))
+                merged = spans[rising]
+                if merged and span[0] <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], span[1]))
+                else:
+                    merged.append(span)
+        previous = level
+    return {rising: found for rising, found in spans.items() if found}
 
 
 def prediction_chart(samples: list[list[float]], look_ahead: float, salt: str) -> str:

@@ -2,8 +2,8 @@
 
 For every scale-up and scale-down a timeline shows (the scaler's desired
 replicas going from a to b; before it reports any, from what the Deployment
-runs), the cause is the last change the scenario made before the decision was
-seen (a load set on the pods, or the scaler's spec); the
+runs), the cause is the last change before the decision was seen: a load the
+scenario set, a change of the scaler's spec, or a schedule hint becoming active (a load set on the pods, or the scaler's spec); the
 decision is when the new desired replicas were first seen; the Deployment runs
 it when its replicas and ready replicas both equal b. A decision overtaken by
 the next before the Deployment got there is marked `superseded`.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from support.report.hints import hint_spans
 from support.report.timeline import Change, Sample, Timeline
 
 
@@ -48,13 +49,15 @@ class Reaction:
 def reactions(timeline: Timeline) -> list[Reaction]:
     found = []
     samples = timeline.samples
+    hints = _hint_starts(timeline)
     previous: int | None = None  # the desired replicas, or before the scaler said any, what the Deployment ran
     for index, sample in enumerate(samples):
         if sample.desired is None:
             previous = sample.deployment
             continue
         if previous is not None and sample.desired != previous:
-            cause = _cause(timeline.changes, sample.seq)
+            cause = _latest(_cause(timeline.changes, sample.seq),
+                            next((h for h in reversed(hints) if h.time < sample.time), None))
             running_at, superseded = _running(samples[index:], sample.desired)
             found.append(Reaction("up" if sample.desired > previous else "down", previous, sample.desired,
                                   sample.time, None if cause is None else _describe(cause),
@@ -66,6 +69,22 @@ def reactions(timeline: Timeline) -> list[Reaction]:
 def _cause(changes: list[Change], seen: int) -> Change | None:
     """The last change made before the observation numbered `seen`."""
     return next((c for c in reversed(changes) if c.seq < seen), None)
+
+
+def _latest(change: Change | None, hint: Change | None) -> Change | None:
+    if change is None or (hint is not None and hint.time > change.time):
+        return hint
+    return change
+
+
+def _hint_starts(timeline: Timeline) -> list[Change]:
+    """A change for each schedule hint becoming active during the scenario (not one active from its start)."""
+    if timeline.shape is None or not timeline.shape.hints or not timeline.samples:
+        return []
+    end = timeline.end if timeline.end is not None else timeline.samples[-1].time
+    starts = [Change(start, "hint", f"schedule hint {hint['name']} ({hint['targetReplicas']} replicas)")
+              for hint, start, _ in hint_spans(timeline.shape.hints, timeline.start, end) if start > 0]
+    return sorted(starts, key=lambda c: c.time)
 
 
 def _describe(change: Change) -> str:

@@ -1,9 +1,11 @@
 """Feeds a scenario's Timeline from its facade: the scaler, its Deployment, the loads set on the pods.
 
 `sample` is a waiting duty, so it looks whenever the scenario waits, at the
-poll interval, on the cluster's clock; `load_set` listens to the mock driver.
-Reads that fail (the scaler not applied yet, a Deployment not created) are
-simply not observations.
+poll interval, on the cluster's clock. `_load_set` listens to the mock driver:
+after each load the scenario sets, it reads the scaler's metric from the pods
+as the scaler does (its port, path and metric name, averaged over the pods), so
+the chart shows the metric in the scaler's own unit next to its target. Reads
+that fail (the scaler not applied yet, a pod not serving) are not observations.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from support.mockctl import Workload
+from support.reference.metrics import parse_metric
 from support.report.timeline import Timeline
 
 
@@ -55,9 +59,24 @@ class ScenarioRecorder:
         return {"look_ahead": recorder.look_ahead,
                 "samples": [[round(s.time - start, 3), s.predicted, s.actual] for s in recorder.aligned()]}
 
-    def _load_set(self, workload, path: str, params: dict) -> None:
+    def _load_set(self, workload: Workload, path: str, params: dict) -> None:
         self.sample()  # a spec change made just before (no wait since) is seen as coming first
-        self.timeline.load_set(path, params, self._now())
+        self.timeline.load_set(path, params, self._now(), read=self._read_metric(workload))
+
+    def _read_metric(self, workload: Workload) -> dict[str, float]:
+        """The scaler's first pod metric, averaged over the workload's running pods (as BudScaler does)."""
+        shape = self.timeline.shape
+        source = (self.timeline.scaler_spec.get("metricsSources") or [{}])[0]
+        if shape is None or source.get("metricSourceType", "pod") != "pod" or not shape.metric:
+            return {}
+        endpoint = Workload(workload.namespace, workload.deployment, int(source.get("port") or 8000))
+        try:
+            bodies = [r.text for r in self.world.mocks.query(endpoint, source.get("path") or "/metrics")
+                      if r.status_code == 200]
+            values = [parse_metric(body, shape.metric) for body in bodies]
+        except Exception:  # noqa: BLE001 (a pod that cannot be read gives no reading)
+            return {}
+        return {shape.metric: round(sum(values) / len(values), 4)} if values else {}
 
     def _now(self) -> float:
         return self.world.target.clock.now()

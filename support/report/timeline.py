@@ -39,6 +39,7 @@ class Change:
     label: str
     values: dict = field(default_factory=dict)  # load: numeric values set, e.g. {"gpu_cache": 85.0}
     seq: int = 0
+    read: dict = field(default_factory=dict)    # load: the scaler's metric as then read from the pods
 
 
 @dataclass
@@ -79,6 +80,7 @@ class Timeline:
     _deployment: dict = field(default_factory=dict, repr=False)
     _generation: Any = field(default=None, repr=False)
     _seq: int = field(default=0, repr=False)
+    scaler_spec: dict = field(default_factory=dict, repr=False)  # the latest spec seen (not in JSON)
 
     # -- feeding -----------------------------------------------------------------------
     def observe_scaler(self, scaler: dict, at: float) -> None:
@@ -88,6 +90,7 @@ class Timeline:
             self.changes.append(Change(self._t(at), "spec", "scaler spec changed", seq=self._next()))
         if generation != self._generation:
             self._generation, self.shape = generation, ScalerShape.of(scaler)
+            self.scaler_spec = scaler.get("spec") or {}
         self._scaler = {"desired": status.get("desiredScale"), "actual": status.get("actualScale"),
                         "predicted": (status.get("predictionStatus") or {}).get("predictedReplicas")}
         self._sample(at)
@@ -97,13 +100,13 @@ class Timeline:
                             "ready": (deployment.get("status") or {}).get("readyReplicas") or 0}
         self._sample(at)
 
-    def load_set(self, path: str, params: dict, at: float) -> None:
-        """The scenario told every inference pod `path?params` (what the scaler will scrape from them)."""
+    def load_set(self, path: str, params: dict, at: float, read: dict | None = None) -> None:
+        """The scenario told every inference pod `path?params`; `read`: the scaler's metric then served."""
         values = {k: n for k, v in params.items() if (n := _number(v)) is not None}
         label = ", ".join(f"{k}={v}" for k, v in params.items()) or path
         last = next((c for c in reversed(self.changes) if c.kind == "load"), None)
         if last is None or last.values != values or not values:
-            self.changes.append(Change(self._t(at), "load", label, values, seq=self._next()))
+            self.changes.append(Change(self._t(at), "load", label, values, seq=self._next(), read=read or {}))
 
     def finish(self, at: float) -> None:
         self.end = self._t(at)
