@@ -60,8 +60,11 @@ class ScenarioRecorder:
                 "samples": [[round(s.time - start, 3), s.predicted, s.actual] for s in recorder.aligned()]}
 
     def _load_set(self, workload: Workload, path: str, params: dict) -> None:
-        self.sample()  # a spec change made just before (no wait since) is seen as coming first
-        self.timeline.load_set(path, params, self._now(), read=self._read_metric(workload))
+        try:
+            self.sample()  # a spec change made just before (no wait since) is seen as coming first
+            self.timeline.load_set(path, params, self._now(), read=self._read_metric(workload))
+        except Exception:  # noqa: BLE001 (the report must never break the scenario it reports)
+            pass
 
     def _read_metric(self, workload: Workload) -> dict[str, float]:
         """The scaler's first pod metric, averaged over the workload's running pods (as BudScaler does)."""
