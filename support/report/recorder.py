@@ -29,21 +29,19 @@ class ScenarioRecorder:
         self.world.duties.append(self.sample)
 
     def sample(self) -> None:
+        """Waiting duty: observe the scaler and its Deployment (never raises: a report must not fail a wait)."""
         world = self.world
         if world.scaler is None:
             return
         now = self._now()
         try:
             scaler = world.cluster.scaler(world.namespace, world.scaler)
+            self.timeline.observe_scaler(scaler, now)
+            target = ((scaler.get("spec") or {}).get("scaleTargetRef") or {}).get("name")
+            if target:
+                self.timeline.observe_deployment(world.cluster.deployment(world.namespace, target), now)
         except Exception:  # noqa: BLE001 (not there yet, or the API hiccuped: no observation)
             return
-        self.timeline.observe_scaler(scaler, now)
-        target = ((scaler.get("spec") or {}).get("scaleTargetRef") or {}).get("name")
-        if target:
-            try:
-                self.timeline.observe_deployment(world.cluster.deployment(world.namespace, target), now)
-            except Exception:  # noqa: BLE001
-                pass
 
     def finish(self) -> Timeline:
         self.sample()
