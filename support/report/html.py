@@ -45,17 +45,23 @@ def write_html(path: Path, run: dict) -> Path:
 def _view(scenario: dict, index: int) -> dict:
     """The scenario with its charts drawn and a few facts the template needs."""
     view = dict(scenario, failed=is_failed(scenario), charts=[])
+    try:
+        _draw(scenario, index, view["charts"])
+    except Exception as error:  # noqa: BLE001 (one bad chart must not cost the whole report)
+        view["chart_error"] = f"{type(error).__name__}: {error}"
+    return view
+
+
+def _draw(scenario: dict, index: int, drawn: list) -> None:
     timeline = Timeline.from_dict(scenario["timeline"]) if scenario.get("timeline") else None
     if timeline is not None and timeline.scales:
         found = [Reaction.from_dict(r) for r in scenario.get("reactions") or []]
-        view["charts"].append(("Load, replicas and windows over cluster time",
-                               charts.scaling_chart(timeline, found, salt=f"s{index}")))
+        drawn.append(("Load, replicas and windows over cluster time",
+                      charts.scaling_chart(timeline, found, salt=f"s{index}")))
     prediction = scenario.get("prediction")
     if prediction and prediction.get("samples"):
-        view["charts"].append(("Predicted against actual replicas",
-                               charts.prediction_chart(prediction["samples"], prediction["look_ahead"],
-                                                       salt=f"p{index}")))
-    return view
+        drawn.append(("Predicted against actual replicas",
+                      charts.prediction_chart(prediction["samples"], prediction["look_ahead"], salt=f"p{index}")))
 
 
 def _seconds(value: float | None) -> str:
