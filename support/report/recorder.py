@@ -1,7 +1,8 @@
 """Feeds a scenario's Timeline from its facade: the scaler, its Deployment, the loads set on the pods.
 
-`sample` is a waiting duty, so it looks whenever the scenario waits, at the
-poll interval, on the cluster's clock. `_load_set` listens to the mock driver:
+`sample` is a waiting duty run on every change the scenario's namespace feed
+sees (its watches), reading the feed's caches: no polling of its own. Without
+a feed it reads through the API at the wait's poll interval. `_load_set` listens to the mock driver:
 after each load the scenario sets, it reads the scaler's metric from the pods
 as the scaler does (its port, path and metric name, averaged over the pods), so
 the chart shows the metric in the scaler's own unit next to its target. Reads
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from support.mockctl import Workload
+from support.waiting import ON_CHANGES
 from support.reference.metrics import parse_metric
 from support.report.timeline import Timeline
 
@@ -26,7 +28,7 @@ class ScenarioRecorder:
     def __post_init__(self) -> None:
         self.timeline = Timeline(start=self._now())
         self.world.mocks.listeners.append(self._load_set)
-        self.world.duties.append(self.sample)
+        self.world.add_duty(self.sample, on=ON_CHANGES)
 
     def sample(self) -> None:
         """Waiting duty: observe the scaler and its Deployment (never raises: a report must not fail a wait)."""
@@ -35,13 +37,29 @@ class ScenarioRecorder:
             return
         now = self._now()
         try:
-            scaler = world.cluster.scaler(world.namespace, world.scaler)
+            scaler = self._read("BudAIScaler", world.scaler)
+            if scaler is None:
+                return
             self.timeline.observe_scaler(scaler, now)
             target = ((scaler.get("spec") or {}).get("scaleTargetRef") or {}).get("name")
-            if target:
-                self.timeline.observe_deployment(world.cluster.deployment(world.namespace, target), now)
-        except Exception:  # noqa: BLE001 (not there yet, or the API hiccuped: no observation)
+            deployment = self._read("Deployment", target) if target else None
+            if deployment is not None:
+                self.timeline.observe_deployment(deployment, now)
+        except Exception:  # noqa: BLE001 (the API hiccuped: no observation)
             return
+
+    def _read(self, kind: str, name: str) -> dict | None:
+        """From the feed's cache (settled first on the virtual clock), else through the API."""
+        world, feed = self.world, self.world.feed
+        if feed is not None and feed.covers(kind):
+            if world.target.clock.is_virtual:
+                world.target.clock.settle()
+            return feed.get(kind, name)
+        read = world.cluster.scaler if kind == "BudAIScaler" else world.cluster.deployment
+        try:
+            return read(world.namespace, name)
+        except LookupError:
+            return None
 
     def finish(self) -> Timeline:
         self.sample()
