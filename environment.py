@@ -37,7 +37,7 @@ def before_all(context):
     print(banner)
     context.add_cleanup(progress.install(context.settings.progress), layer="testrun")
     context.reporter = RunReporter.start(context.settings.reports, banner,
-                                         gaps_apart=context.settings.model == "as-built" or not context.settings.is_local)
+                                         gaps_apart=context.settings.expected_profile == "as-built")
     context.active_tags = ActiveTagMatcher({
         "target": context.settings.target, "model": context.settings.model,
         "controller_restart": "allowed" if context.settings.may_restart_controller else "refused"})
