@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import TextIO
 
-import httpx
-
 from support.cluster import SCALER_API, SCALER_KIND, Cluster, is_ready
 from support.reference.metrics import parse_metric
 
@@ -23,13 +21,12 @@ def show(cluster: Cluster, namespace: str | None, out: TextIO) -> int:
         where = f"namespace {namespace}" if namespace else "any namespace"
         print(f"no BudAIScaler in {where} on {cluster.server}", file=out)
         return 0
-    with cluster.http_client(timeout=5.0) as http:
-        for scaler in sorted(scalers, key=lambda s: (s["metadata"]["namespace"], s["metadata"]["name"])):
-            print("\n".join(scaler_lines(cluster, http, scaler)), file=out)
+    for scaler in sorted(scalers, key=lambda s: (s["metadata"]["namespace"], s["metadata"]["name"])):
+        print("\n".join(scaler_lines(cluster, scaler)), file=out)
     return len(scalers)
 
 
-def scaler_lines(cluster: Cluster, http: httpx.Client, scaler: dict) -> list[str]:
+def scaler_lines(cluster: Cluster, scaler: dict) -> list[str]:
     meta, spec, status = scaler["metadata"], scaler.get("spec") or {}, scaler.get("status") or {}
     sources = spec.get("metricsSources") or []
     targets = ", ".join(f"{s.get('targetMetric')}={s.get('targetValue')}" for s in sources) or "no metrics"
@@ -43,11 +40,11 @@ def scaler_lines(cluster: Cluster, http: httpx.Client, scaler: dict) -> list[str
     for block, title in (("learningStatus", "learning"), ("predictionStatus", "prediction")):
         if status.get(block):
             lines.append(f"  {title}: " + ", ".join(f"{k}={v}" for k, v in status[block].items()))
-    lines += _workload_lines(cluster, http, meta["namespace"], spec, sources)
+    lines += _workload_lines(cluster, meta["namespace"], spec, sources)
     return lines
 
 
-def _workload_lines(cluster: Cluster, http: httpx.Client, namespace: str, spec: dict, sources: list) -> list[str]:
+def _workload_lines(cluster: Cluster, namespace: str, spec: dict, sources: list) -> list[str]:
     name = (spec.get("scaleTargetRef") or {}).get("name")
     if not name:
         return ["  no scaleTargetRef"]
@@ -61,22 +58,22 @@ def _workload_lines(cluster: Cluster, http: httpx.Client, namespace: str, spec: 
              f"{state.get('readyReplicas') or 0} ready"]
     for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
         phase = (pod.get("status") or {}).get("phase", "?")
-        values = [_metric(http, namespace, pod, source) for source in sources if source.get("metricSourceType",
-                                                                                             "pod") == "pod"]
+        values = [_metric(cluster, namespace, pod, source) for source in sources
+                  if source.get("metricSourceType", "pod") == "pod"]
         lines.append(f"    {pod['metadata']['name']}  {phase}{' ready' if is_ready(pod) else ''}  "
                      + "  ".join(values))
     return lines
 
 
-def _metric(http: httpx.Client, namespace: str, pod: dict, source: dict) -> str:
+def _metric(cluster: Cluster, namespace: str, pod: dict, source: dict) -> str:
     metric = source.get("targetMetric", "")
     if (pod.get("status") or {}).get("phase") != "Running":
         return f"{metric}=-"
-    url = (f"/api/v1/namespaces/{namespace}/pods/{pod['metadata']['name']}:{source.get('port', '8000')}"
-           f"/proxy{source.get('path', '/metrics')}")
     try:
-        response = http.get(url)
-        response.raise_for_status()
+        response = cluster.proxy_get(namespace, pod["metadata"]["name"], int(source.get("port") or 8000),
+                                     source.get("path") or "/metrics", timeout=5.0)
+        if response.status_code != 200:
+            return f"{metric}=? (HTTP {response.status_code})"
         return f"{metric}={parse_metric(response.text, metric):g}"
     except Exception as error:  # noqa: BLE001 (one unreadable pod must not hide the others)
         return f"{metric}=? ({type(error).__name__}: {str(error)[:80]})"
