@@ -60,6 +60,18 @@ def scenario_line(title: str, feature: str = FEATURE) -> int:
     raise LookupError(f"no scenario {title!r} in {feature}")
 
 
+def example_row_line(examples: str, first_cell: str, feature: str = FEATURE) -> int:
+    """The line of one Examples row (found by its Examples title and its first cell): behave runs that row alone."""
+    in_examples = False
+    for number, line in enumerate((ROOT / feature).read_text().splitlines(), start=1):
+        text = line.strip()
+        if text.startswith("Examples"):
+            in_examples = text.endswith(examples)
+        elif in_examples and text.startswith("|") and text.strip("|").split("|")[0].strip() == first_cell:
+            return number
+    raise LookupError(f"no row starting {first_cell!r} in the Examples {examples!r} of {feature}")
+
+
 def clean_env(tmpdir: Path | None = None) -> dict[str, str]:
     """The environment without the variables that would steer the suite (settings come from -D only).
 

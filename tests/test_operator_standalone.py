@@ -59,10 +59,15 @@ def test_the_standalone_operator_scales_a_deployment(served, tmp_path):
             body=scaler("standalone", "llm-inference-sim"), namespace=NAMESPACE)
         wait_until(lambda: apps.read_namespaced_deployment("llm-inference-sim", NAMESPACE).spec.replicas > 1, 60,
                    f"the operator to scale the Deployment up (operator log:\n{log.read_text()})", interval=0.2)
-        status = dynamic.resources.get(api_version="scaler.bud.studio/v1alpha1", kind="BudAIScaler").get(
-            name="standalone", namespace=NAMESPACE).to_dict()
-        assert "scaler.bud.studio/finalizer" in status["metadata"]["finalizers"], "the operator adds its finalizer"
-        assert status["status"]["desiredScale"] > 1, f"the scaler reports the scale-up: {status['status']}"
+        scalers = dynamic.resources.get(api_version="scaler.bud.studio/v1alpha1", kind="BudAIScaler")
+
+        def reported() -> dict:
+            return scalers.get(name="standalone", namespace=NAMESPACE).to_dict()
+
+        # The operator writes the target's scale first and its own status after: wait for that write too.
+        wait_until(lambda: (reported().get("status") or {}).get("desiredScale", 0) > 1, 30,
+                   f"the scaler to report the scale-up (operator log:\n{log.read_text()})", interval=0.2)
+        assert "scaler.bud.studio/finalizer" in reported()["metadata"]["finalizers"], "the operator adds its finalizer"
         operator.send_signal(signal.SIGTERM)
         assert operator.wait(timeout=15) == 0, f"SIGTERM stops the operator cleanly:\n{log.read_text()}"
         assert "reference operator stopped" in log.read_text()
