@@ -17,7 +17,7 @@ from support import manifests
 from support.controlplane import network
 from support.controlplane.node import images, probes
 from support.controlplane.node.supervisor import ContainerProcess, read_log
-from support.localcluster import containers as runner
+from support.localcluster.node import containers as runner
 from netns_fixtures import needs_netns, node_network  # noqa: F401  (fixture)
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from support.localcluster import crd_manifest, schema
-from support.localcluster.store import ApiError
+from support.localcluster.errors import ApiError
 from support.manifests import ManifestError, load_manifests
 from support.phrases import parse_duration, parse_percent
 from support.reference.model import AS_BUILT, CONTRACT

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from support.localcluster import crd_manifest
-from support.localcluster.apiserver import parse_field_selector, parse_label_selector
-from support.localcluster.patching import json_merge, json_patch, strategic_merge
+from support.localcluster.apiserver.selectors import parse_field_selector, parse_label_selector
+from support.localcluster.apiserver.patching import json_merge, json_patch, strategic_merge
 from support.localcluster.schema import admit
-from support.localcluster.store import ApiError
-from support.localcluster.tables import human_duration, jsonpath
+from support.localcluster.errors import ApiError
+from support.localcluster.apiserver.tables import human_duration, jsonpath
 
 
 @pytest.mark.parametrize("seconds, shown", [

@@ -1,7 +1,7 @@
-"""The embedded cluster's deployment controller and kubelet (support/localcluster/workloads.py).
-
-A fake cluster (store + virtual clock) and a tiny inline HTTP program mounted
-from a ConfigMap; pods answer over real HTTP on their 127.B.x.y addresses.
+"""Workloads on the embedded cluster without its API server: the built-in controllers
+(support/localcluster/controllers/) and the node agent (support/localcluster/node/), wired as
+LocalCluster wires them, with a tiny inline HTTP program mounted from a ConfigMap; pods answer
+over real HTTP on their 127.B.x.y addresses. The API server's proxy endpoints are checked here too.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import pytest
 
 from support import manifests
 from support.clock import VirtualClock
-from support.localcluster.store import ApiError, Store
-from support.localcluster.workloads import Workloads
+from support.localcluster import wire
+from support.localcluster.apiserver.proxy import Proxy
+from support.localcluster.errors import ApiError
 
 NS = "demo"
 
@@ -51,10 +52,10 @@ def create_server(host, port, env=None, clock=None):
 
 def make_cluster(seed: int = 0) -> SimpleNamespace:
     clock = VirtualClock()
-    cluster = SimpleNamespace(store=Store(clock), clock=clock, start_delay=1.0, ready_delay=3.0, seed=seed)
-    cluster.workloads = Workloads(cluster)
-    cluster.workloads.start()
-    return cluster
+    parts = wire(clock, start_delay=1.0, ready_delay=3.0, seed=seed)
+    parts.start()
+    return SimpleNamespace(store=parts.store, clock=clock, parts=parts, node=parts.node,
+                           proxy=Proxy(parts.store, parts.node))
 
 
 def configmap(name: str = "program", data: dict | None = None) -> dict:
@@ -128,7 +129,7 @@ def scale(cluster, name: str, replicas: int) -> None:
 def cluster():
     cluster = make_cluster()
     yield cluster
-    cluster.workloads.stop()
+    cluster.parts.stop()
 
 
 def running(cluster, replicas: int = 2, name: str = "web") -> list[dict]:
@@ -274,7 +275,7 @@ def test_pod_names_are_deterministic_for_a_seed():
             cluster.store.create("Deployment", deployment(replicas=3))
             names.append(sorted(p["metadata"]["name"] for p in pods(cluster)))
         finally:
-            cluster.workloads.stop()
+            cluster.parts.stop()
     assert names[0] == names[1]
 
 
@@ -331,24 +332,24 @@ def test_an_http_readiness_probe_is_retried_every_period_until_it_answers(cluste
     assert is_ready(pods(cluster)[0])
 
 
-# -- endpoints and logs for the API server ----------------------------------------------
+# -- the API server's proxy endpoints, and the node's logs ----------------------------------------------
 
 def test_pod_endpoint_resolves_numbers_names_and_the_first_port(cluster):
     pod = running(cluster, replicas=1)[0]
     name, ip = pod["metadata"]["name"], pod["status"]["podIP"]
-    workloads = cluster.workloads
-    assert workloads.pod_endpoint(NS, name, None) == (ip, 8080)
-    assert workloads.pod_endpoint(NS, name, "http") == (ip, 8080)
-    assert workloads.pod_endpoint(NS, name, "9000") == (ip, 9000)
+    proxy = cluster.proxy
+    assert proxy.pod_endpoint(NS, name, None) == (ip, 8080)
+    assert proxy.pod_endpoint(NS, name, "http") == (ip, 8080)
+    assert proxy.pod_endpoint(NS, name, "9000") == (ip, 9000)
     with pytest.raises(ApiError) as missing:
-        workloads.pod_endpoint(NS, "nope", None)
+        proxy.pod_endpoint(NS, "nope", None)
     assert missing.value.code == 404
 
 
 def test_pod_endpoint_is_unavailable_while_the_pod_is_pending(cluster):
     cluster.store.create("Deployment", deployment(replicas=1))
     with pytest.raises(ApiError) as pending:
-        cluster.workloads.pod_endpoint(NS, pods(cluster)[0]["metadata"]["name"], None)
+        cluster.proxy.pod_endpoint(NS, pods(cluster)[0]["metadata"]["name"], None)
     assert pending.value.code == 503
 
 
@@ -356,13 +357,13 @@ def test_service_endpoint_needs_a_ready_pod_and_maps_the_target_port(cluster):
     cluster.store.create("Service", service(target_port="http"))
     ips = {p["status"]["podIP"] for p in running(cluster, replicas=2)}
     with pytest.raises(ApiError) as unready:
-        cluster.workloads.service_endpoint(NS, "web", 80)
+        cluster.proxy.service_endpoint(NS, "web", 80)
     assert unready.value.code == 503 and 'no endpoints available for service "web"' in unready.value.message
     cluster.clock.advance(3.0)
-    chosen = {cluster.workloads.service_endpoint(NS, "web", port) for port in (None, 80, "web", "80")}
+    chosen = {cluster.proxy.service_endpoint(NS, "web", port) for port in (None, 80, "web", "80")}
     assert {ip for ip, _ in chosen} == ips and {port for _, port in chosen} == {8080}
     with pytest.raises(ApiError) as missing:
-        cluster.workloads.service_endpoint(NS, "nope", None)
+        cluster.proxy.service_endpoint(NS, "nope", None)
     assert missing.value.code == 404
 
 
@@ -370,19 +371,19 @@ def test_pod_log_has_the_start_line_and_the_programs_access_log(cluster):
     pod = running(cluster, replicas=1)[0]
     name, ip = pod["metadata"]["name"], pod["status"]["podIP"]
     http_get(ip, 8080, "/hello")
-    log = cluster.workloads.pod_log(NS, name, None, None)
+    log = cluster.node.pod_log(NS, name, None, None)
     assert "started container app (image python:3.11-slim) on " + ip in log
     assert "GET /hello" in log
-    assert cluster.workloads.pod_log(NS, name, "app", 1) == log.splitlines(keepends=True)[-1]
+    assert cluster.node.pod_log(NS, name, "app", 1) == log.splitlines(keepends=True)[-1]
     with pytest.raises(ApiError) as wrong:
-        cluster.workloads.pod_log(NS, name, "other", None)
+        cluster.node.pod_log(NS, name, "other", None)
     assert wrong.value.code == 400
 
 
 def test_stop_stops_every_server():
     cluster = make_cluster()
     ip = running(cluster, replicas=2)[0]["status"]["podIP"]
-    cluster.workloads.stop()
+    cluster.parts.stop()
     with pytest.raises(ConnectionRefusedError):
         http_get(ip, 8080)
 

@@ -1,4 +1,4 @@
-"""Emulated images (support/localcluster/images.py) and container preparation (containers.py)."""
+"""Emulated images (node/images.py), the image registry and container preparation (node/containers.py, podenv.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from support.clock import VirtualClock
-from support.localcluster import containers
-from support.localcluster.images import parse_sim_args
-from support.localcluster.store import Store
-from support.localcluster.workloads import Workloads
+from support.localcluster import wire
+from support.localcluster.apiserver.proxy import Proxy
+from support.localcluster.node import containers, podenv
+from support.localcluster.node.images import parse_sim_args
 
 NS = "sim"
 FAKE = '{"running-requests": 5, "waiting-requests": 10, "kv-cache-usage": 0.85}'
@@ -23,11 +23,10 @@ FAKE = '{"running-requests": 5, "waiting-requests": 10, "kv-cache-usage": 0.85}'
 @pytest.fixture
 def cluster():
     clock = VirtualClock()
-    cluster = SimpleNamespace(store=Store(clock), clock=clock, start_delay=1.0, ready_delay=3.0)
-    cluster.workloads = Workloads(cluster)
-    cluster.workloads.start()
-    yield cluster
-    cluster.workloads.stop()
+    parts = wire(clock, start_delay=1.0, ready_delay=3.0)
+    parts.start()
+    yield SimpleNamespace(store=parts.store, clock=clock, parts=parts, proxy=Proxy(parts.store, parts.node))
+    parts.stop()
 
 
 def simulator(args: list[str]) -> dict:
@@ -109,7 +108,8 @@ def pod_with(container: dict, volumes: list | None = None) -> dict:
 
 
 def prepare(cluster, container: dict, volumes: list | None = None) -> containers.ContainerContext:
-    return containers.prepare(cluster, pod_with(container, volumes), container, "127.1.0.9", lambda line: None)
+    return podenv.prepare(cluster.store, pod_with(container, volumes), container, "127.1.0.9", lambda line: None,
+                          cluster.clock)
 
 
 def test_env_resolves_values_field_refs_and_configmap_keys(cluster):
@@ -152,16 +152,17 @@ def test_python_images_are_recognised(image, python):
 def test_a_python_container_without_a_mounted_program_cannot_run(cluster):
     ctx = prepare(cluster, {"name": "c", "image": "python:3.11", "command": ["python3", "-c", "print(1)"]})
     with pytest.raises(containers.ContainerError) as error:
-        containers.run(ctx)
+        containers.ImageRegistry().run(ctx)
     assert error.value.reason == "RunContainerError"
 
 
-def test_the_longest_registered_prefix_wins(monkeypatch):
-    monkeypatch.setattr(containers, "_IMAGES", dict(containers._IMAGES))
-    marker = object()
-    containers.register_image("example.test/a", lambda ctx: None)
-    containers.register_image("example.test/a/b", lambda ctx: marker)
-    assert containers.runner_for("example.test/a/b:1")(None) is marker
+def test_the_longest_registered_prefix_wins():
+    registry, marker = containers.ImageRegistry(), object()
+    registry.register("example.test/a", lambda ctx: None)
+    registry.register("example.test/a/b", lambda ctx: marker)
+    assert registry.runner_for("example.test/a/b:1")(None) is marker
+    assert registry.runner_for("example.test/other") is None
+    assert registry.names() == ["example.test/a", "example.test/a/b"]
 
 
 def test_the_suites_simulator_manifest_runs_both_containers(cluster):
@@ -177,7 +178,7 @@ def test_the_suites_simulator_manifest_runs_both_containers(cluster):
     cluster.clock.advance(4.0)
     assert cluster.store.get("Deployment", NS, "llm-inference-sim")["status"].get("readyReplicas") == 1
     for port, value in (("http", "0.85"), ("metrics", "85")):
-        ip, number = cluster.workloads.service_endpoint(NS, "llm-inference-sim", port)
+        ip, number = cluster.proxy.service_endpoint(NS, "llm-inference-sim", port)
         connection = http.client.HTTPConnection(ip, number, timeout=2)
         connection.request("GET", "/metrics")
         assert "vllm:gpu_cache_usage_perc{model_name=" in (text := connection.getresponse().read().decode())

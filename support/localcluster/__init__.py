@@ -1,12 +1,14 @@
-"""The embedded local cluster: store + API server + workloads (+ the reference controller).
+"""The embedded local cluster: store + API server + built-in controllers + node (+ the BudAIScaler controller).
 
     with LocalCluster(run_controller=False) as cluster:
         api = kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig_path))
 
-`start()` brings up a real Kubernetes API server on 127.0.0.1 with a generated
-kubeconfig, the usual namespaces, the BudAIScaler CRD and (optionally) the
-controller Deployment whose container runs the reference controller. Time is
-the VirtualClock `cluster.clock`: nothing happens until someone advances it.
+`start()` wires the parts explicitly: the store, the work queue the in-process
+controllers and the node agent share, the node's image registry, the controllers,
+and a real Kubernetes API server on 127.0.0.1 with a generated kubeconfig; then the
+usual namespaces, the BudAIScaler CRD and (optionally) the controller Deployment
+whose container runs the reference controller. Time is the VirtualClock
+`cluster.clock`: nothing happens until someone advances it.
 """
 
 from __future__ import annotations
@@ -15,15 +17,23 @@ import copy
 import secrets
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import yaml
 
 from support.clock import VirtualClock
 from support.localcluster import schema
-from support.localcluster.apiserver import ApiServer
+from support.localcluster.access import EventRecorder, WorkQueue
+from support.localcluster.apiserver import Api, ApiServer
+from support.localcluster.controllers.deployments import DeploymentController
+from support.localcluster.controllers.garbage import GarbageCollector
+from support.localcluster.controllers.namespaces import NamespaceController
 from support.localcluster.kubeconfig import LOOPBACK_CERT, write_kubeconfig, write_tls_files
+from support.localcluster.node import images
+from support.localcluster.node.agent import NODE_NAME, NodeAgent, NodeConfig
+from support.localcluster.node.containers import ImageRegistry, Runner
 from support.localcluster.store import HISTORY_PER_KIND, Store
 
 CRD_PATH = Path(__file__).with_name("budaiscaler-crd.yaml")
@@ -34,37 +44,89 @@ CONTROLLER_NAME = "budaiscaler-controller-manager"
 CONTROLLER_IMAGE = "ghcr.io/budecosystem/budaiscaler:reference"
 
 
+class Component(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 def crd_manifest() -> dict:
     return yaml.safe_load(CRD_PATH.read_text())
+
+
+@dataclass
+class ClusterParts:
+    """Everything of a cluster but its API server: the store, and what reacts to it in-process."""
+
+    store: Store
+    queue: WorkQueue
+    images: ImageRegistry
+    node: NodeAgent
+    components: list[Component] = field(default_factory=list)  # started in order, stopped in reverse
+
+    def start(self) -> None:
+        for component in self.components:
+            component.start()
+
+    def stop(self) -> None:
+        self.queue.stopped = True
+        for component in reversed(self.components):
+            component.stop()
+
+
+def wire(clock: VirtualClock, *, start_delay: float = 1.0, ready_delay: float = 3.0, seed: int = 0,
+         kubeconfig: Path | None = None, history: int = HISTORY_PER_KIND,
+         extra_images: dict[str, Runner] | None = None) -> ClusterParts:
+    """The store, the built-in controllers and the node, wired explicitly (not started)."""
+    store, queue = Store(clock, history=history), WorkQueue()
+    registry = images.emulated()
+    for prefix, runner in (extra_images or {}).items():
+        registry.register(prefix, runner)
+    node = NodeAgent(store, clock, queue, registry, NodeConfig(NODE_NAME, start_delay, ready_delay, seed, kubeconfig))
+    events = EventRecorder(store, clock, NODE_NAME)
+    controllers: list[Component] = [DeploymentController(store, clock, queue, events, NODE_NAME, seed),
+                                    NamespaceController(store, queue), GarbageCollector(store, queue)]
+    return ClusterParts(store, queue, registry, node, [*controllers, node])
 
 
 class LocalCluster:
     def __init__(self, *, clock: VirtualClock | None = None, model: str = "contract", port: int = 0,
                  workdir: Path | None = None, start_delay: float = 1.0, ready_delay: float = 3.0,
-                 run_controller: bool = True, tls: bool = True, watch_history: int = HISTORY_PER_KIND):
+                 run_controller: bool = True, tls: bool = True, watch_history: int = HISTORY_PER_KIND,
+                 seed: int = 0):
         self.clock = clock or VirtualClock()
         self.model, self.port = model, port
         self.start_delay, self.ready_delay = start_delay, ready_delay
         self.run_controller, self.tls = run_controller, tls
         self.watch_history = watch_history  # changes kept per kind for watches resuming from a resourceVersion
+        self.seed = seed
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else None
         self.token = secrets.token_hex(24)
-        self.store: Store | None = None
-        self.workloads: Any = None
+        self.parts: ClusterParts | None = None
         self.server_url = ""
         self.kubeconfig_path: Path | None = None
         self.ca_path: Path | None = None  # the CA to verify server_url with (None when tls=False)
-        self._server: Any = None
+        self._server: ApiServer | None = None
         self._stopped = False
 
-    def start(self) -> "LocalCluster":
-        from support.localcluster.workloads import Workloads  # imported late: it imports this package
+    @property
+    def store(self) -> Store:
+        return self.parts.store
 
-        self.store = Store(self.clock, history=self.watch_history)
-        self.workloads = Workloads(self)
-        self.workloads.start()
+    @property
+    def node(self) -> NodeAgent:
+        return self.parts.node
+
+    def start(self) -> "LocalCluster":
+        if self.workdir is None:
+            self.workdir = Path(tempfile.mkdtemp(prefix="budspec-cluster-"))
+        self.kubeconfig_path = self.workdir / "kubeconfig"
+        self.parts = wire(self.clock, start_delay=self.start_delay, ready_delay=self.ready_delay, seed=self.seed,
+                          kubeconfig=self.kubeconfig_path, history=self.watch_history,
+                          extra_images=self._controller_image())
         try:
+            self.parts.start()
             self._bring_up()
         except BaseException:
             self.stop()
@@ -72,15 +134,20 @@ class LocalCluster:
         self.clock.run_due()
         return self
 
+    def _controller_image(self) -> dict[str, Runner]:
+        if not self.run_controller:
+            return {}
+        from support.localcluster import controller  # the operator: imported only by a cluster that runs it
+
+        return {controller.IMAGE: controller.image()}
+
     def _bring_up(self) -> None:
-        if self.workdir is None:
-            self.workdir = Path(tempfile.mkdtemp(prefix="budspec-cluster-"))
         tls_files = write_tls_files(self.workdir) if self.tls else None
         self.ca_path = tls_files[0] if tls_files else None
-        self._server = ApiServer(self, self.token, port=self.port, tls_files=tls_files).start()
+        api = Api(self.store, self.clock, self.token, logs=self.node, address=lambda: self.server_url)
+        self._server = ApiServer(api, port=self.port, tls_files=tls_files).start()
         self.server_url = self._server.url
-        self.kubeconfig_path = write_kubeconfig(self.workdir / "kubeconfig", self.server_url, self.token,
-                                                LOOPBACK_CERT if self.tls else None)
+        write_kubeconfig(self.kubeconfig_path, self.server_url, self.token, LOOPBACK_CERT if self.tls else None)
         for name in SYSTEM_NAMESPACES:
             self.create("Namespace", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
         self.install_crd()
@@ -88,12 +155,12 @@ class LocalCluster:
             self._start_controller()
 
     def stop(self) -> None:
-        """Shut the API server and every running container down (safe to call twice)."""
+        """Shut the API server, the controllers and every running container down (safe to call twice)."""
         if self._server is not None:
             self._server.stop()
             self._server = None
-        if self.workloads is not None and not self._stopped:
-            self.workloads.stop()
+        if not self._stopped and self.parts is not None:
+            self.parts.stop()
         self._stopped = True
         if self._own_workdir and self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -120,13 +187,9 @@ class LocalCluster:
 
     def uninstall_crd(self) -> None:
         """Delete the CRD (and every BudAIScaler with it): a cluster without BudAIScaler installed."""
-        self._server.api.delete_object("CustomResourceDefinition", None, CRD_NAME)
+        self.store.delete("CustomResourceDefinition", None, CRD_NAME)
 
     def _start_controller(self) -> None:
-        from support.localcluster import controller  # a broken operator import fails the start, with its traceback
-
-        if controller.runner_for(controller.IMAGE) is None:
-            controller.register()
         labels = {"control-plane": "controller-manager", "app.kubernetes.io/name": "budaiscaler"}
         self.create("Deployment", {
             "apiVersion": "apps/v1", "kind": "Deployment",

@@ -7,9 +7,10 @@ the cluster over HTTPS with the credentials of the kubeconfig the embedded
 cluster generated, on the cluster's VirtualClock. Deleting the pod stops it and
 its memory is gone, as on a real cluster.
 
-`operator_image(behaviour_for)` builds the runner; the wiring registers the
-shipped one, and the mutation tests run a deliberately broken behaviour by
-registering another build of the image, as one would push another image.
+`operator_image(behaviour_for)` builds the runner; the cluster's wiring puts
+`image()` in its ImageRegistry: the shipped build, unless `register()` chose
+another (the mutation tests run a deliberately broken behaviour that way, as
+one would push another image).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Callable
 
 from kubernetes import config as k8s_config
 
-from support.localcluster.containers import ContainerContext, register_image, runner_for
+from support.localcluster.node.containers import ContainerContext, Runner
 from support.kube.api import KubeApi
 from support.operator import Behaviour, Operator, behaviour_named
 
@@ -40,7 +41,7 @@ def operator_image(behaviour_for: BehaviourFor = behaviour_named,
     """The container runner: `--model=` from the container args picks the model."""
     def run(ctx: ContainerContext) -> _RunningOperator:
         model = next((a.split("=", 1)[1] for a in ctx.args if a.startswith("--model=")), "contract")
-        api_client = k8s_config.new_client_from_config(config_file=str(ctx.cluster.kubeconfig_path),
+        api_client = k8s_config.new_client_from_config(config_file=str(ctx.kubeconfig),
                                                        persist_config=False)
         operator = Operator(api_for(api_client), ctx.clock, behaviour_for(model), log=ctx.log)
         operator.start()
@@ -48,5 +49,15 @@ def operator_image(behaviour_for: BehaviourFor = behaviour_named,
     return run
 
 
+_build: Runner | None = None
+
+
 def register(behaviour_for: BehaviourFor = behaviour_named, api_for: ApiFor = KubeApi) -> None:
-    register_image(IMAGE, operator_image(behaviour_for, api_for))
+    """The build embedded clusters started from now on run for the controller image."""
+    global _build
+    _build = operator_image(behaviour_for, api_for)
+
+
+def image() -> Runner:
+    """The build of the controller image a new embedded cluster wires in (the shipped one by default)."""
+    return _build or operator_image()

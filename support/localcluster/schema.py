@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from support.localcluster.store import ApiError
+from support.localcluster.errors import ApiError
 
 _ROOT_PASSTHROUGH = ("apiVersion", "kind", "metadata")
 

@@ -3,7 +3,9 @@
 Objects are plain dicts shaped like Kubernetes JSON, keyed by (kind, namespace, name).
 The store stamps uid, resourceVersion, generation and creationTimestamp, checks
 optimistic concurrency, and tells subscribers about every change after it is made.
-Everything returned is a deep copy: callers can never mutate stored state by accident.
+What `get` and `list` return is a deep copy: callers can never mutate stored state by
+accident. Subscribers get the stored object itself and must not mutate it.
+It implements `access.ClusterAccess` for the in-process controllers and the node agent.
 
 It also keeps what kube-apiserver's watch cache keeps: per kind, a window of the
 latest changes (`Change`, in resourceVersion order), so a watch can start after a
@@ -23,49 +25,10 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from support.clock import Clock, rfc3339
+from support.localcluster.access import ADDED, DELETED, MODIFIED, Listener
+from support.localcluster.errors import already_exists, conflict, gone, invalid, not_found
 
-ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
-
-Listener = Callable[[str, str, dict], None]  # (event type, kind, object)
 HISTORY_PER_KIND = 2000  # changes kept per kind for watches that resume from a resourceVersion
-
-
-class ApiError(Exception):
-    """An error the API server returns as a Kubernetes `Status` object."""
-
-    def __init__(self, code: int, reason: str, message: str):
-        super().__init__(message)
-        self.code, self.reason, self.message = code, reason, message
-
-    def status(self) -> dict:
-        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": self.reason, "code": self.code}
-
-
-def not_found(kind: str, name: str) -> ApiError:
-    return ApiError(404, "NotFound", f'{kind.lower()}s "{name}" not found')
-
-
-def already_exists(kind: str, name: str) -> ApiError:
-    return ApiError(409, "AlreadyExists", f'{kind.lower()}s "{name}" already exists')
-
-
-def conflict(kind: str, name: str) -> ApiError:
-    return ApiError(409, "Conflict", f'Operation cannot be fulfilled on {kind.lower()}s "{name}": '
-                                     "the object has been modified; please apply your changes to the latest version and try again")
-
-
-def invalid(kind: str, name: str, detail: str) -> ApiError:
-    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {detail}')
-
-
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, "BadRequest", message)
-
-
-def gone(since: int, oldest: int) -> ApiError:
-    """A watch from a resourceVersion older than the history window (kube-apiserver's wording)."""
-    return ApiError(410, "Expired", f"too old resource version: {since} ({oldest})")
 
 
 @dataclass(frozen=True)
@@ -110,6 +73,8 @@ class Store:
         self._history: dict[str, collections.deque[Change]] = {}
         self._expired_through: dict[str, int] = {}  # kind -> newest resourceVersion dropped from its history
         self._sinks: dict[str, list[Sink]] = {}
+        self._by_uid: dict[str, Key] = {}
+        self._dependents: dict[str, set[Key]] = {}  # owner uid -> keys of objects whose ownerReferences name it
 
     # -- reading -----------------------------------------------------------
     def get(self, kind: str, namespace: str | None, name: str) -> dict | None:
@@ -167,9 +132,10 @@ class Store:
             meta["generation"] = 1
             meta["resourceVersion"] = str(self._next_rv())
             self._objects[key] = obj
+            self._index(key, None, obj)
             self._record(Change(ADDED, kind, self._last_rv, obj))
             result = copy.deepcopy(obj)
-        self._notify(ADDED, kind, result)
+        self._notify(ADDED, kind, obj)
         return result
 
     def update(self, kind: str, obj: dict, *, status_only: bool = False) -> dict:
@@ -196,9 +162,34 @@ class Store:
                 new["metadata"]["generation"] = stored["metadata"].get("generation", 1) + 1
             new["metadata"]["resourceVersion"] = str(self._next_rv())
             self._objects[key] = new
+            self._index(key, stored, new)
             self._record(Change(MODIFIED, kind, self._last_rv, new, stored))
             result = copy.deepcopy(new)
-        self._notify(MODIFIED, kind, result)
+        self._notify(MODIFIED, kind, new)
+        return result
+
+    def update_status(self, kind: str, obj: dict) -> dict:
+        """Replace only `status` (the /status subresource)."""
+        return self.update(kind, obj, status_only=True)
+
+    def mark_deleting(self, kind: str, namespace: str | None, name: str, status: dict | None = None) -> dict:
+        """Stamp deletionTimestamp (and merge `status`, e.g. a namespace's Terminating phase) in one write."""
+        key = Key(kind, namespace or "", name)
+        with self._lock:
+            stored = self._objects.get(key)
+            if stored is None:
+                raise not_found(kind, name)
+            if stored["metadata"].get("deletionTimestamp"):
+                return copy.deepcopy(stored)
+            new = {**stored, "metadata": {**stored["metadata"], "deletionTimestamp": rfc3339(self._clock.now()),
+                                          "deletionGracePeriodSeconds": 0, "resourceVersion": str(self._next_rv())}}
+            if status:
+                new["status"] = {**(stored.get("status") or {}), **status}
+            self._objects[key] = new
+            self._index(key, stored, new)
+            self._record(Change(MODIFIED, kind, self._last_rv, new, stored))
+            result = copy.deepcopy(new)
+        self._notify(MODIFIED, kind, new)
         return result
 
     def delete(self, kind: str, namespace: str | None, name: str) -> dict:
@@ -208,6 +199,7 @@ class Store:
             if stored is None:
                 raise not_found(kind, name)
             obj = {**stored, "metadata": {**stored["metadata"], "resourceVersion": str(self._next_rv())}}
+            self._index(key, stored, None)
             self._record(Change(DELETED, kind, self._last_rv, obj))
         self._notify(DELETED, kind, obj)
         return copy.deepcopy(obj)
@@ -215,8 +207,26 @@ class Store:
     def dependents(self, uid: str) -> list[Key]:
         """Keys of objects whose metadata.ownerReferences name `uid` (what garbage collection deletes)."""
         with self._lock:
-            return [k for k, o in self._objects.items()
-                    if any(ref.get("uid") == uid for ref in o.get("metadata", {}).get("ownerReferences") or [])]
+            return sorted(self._dependents.get(uid, ()), key=lambda k: (k.kind, k.namespace, k.name))
+
+    def exists(self, uid: str) -> bool:
+        """Whether an object with this uid is stored (an owner reference is alive)."""
+        with self._lock:
+            return uid in self._by_uid
+
+    def _index(self, key: Key, old: dict | None, new: dict | None) -> None:
+        if old is not None:
+            self._by_uid.pop(old["metadata"]["uid"], None)
+            for owner in _owner_uids(old):
+                keys = self._dependents.get(owner)
+                if keys is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del self._dependents[owner]
+        if new is not None:
+            self._by_uid[new["metadata"]["uid"]] = key
+            for owner in _owner_uids(new):
+                self._dependents.setdefault(owner, set()).add(key)
 
     def kinds_in(self, namespace: str) -> Iterable[Key]:
         with self._lock:
@@ -274,7 +284,7 @@ class Store:
 
     def _notify(self, event: str, kind: str, obj: dict) -> None:
         for listener in list(self._listeners):
-            listener(event, kind, copy.deepcopy(obj))
+            listener(event, kind, obj)
 
     @staticmethod
     def _merge_for_update(stored: dict, sent: dict, status_only: bool) -> dict:
@@ -282,7 +292,7 @@ class Store:
         if status_only:
             new["status"] = sent.get("status", {})
             return new
-        keep_meta = {k: stored["metadata"][k] for k in ("uid", "creationTimestamp", "generation", "resourceVersion")
+        keep_meta = {k: stored["metadata"][k] for k in _SYSTEM_FIELDS
                      if k in stored["metadata"]}
         new = copy.deepcopy(sent)
         new["metadata"].update(keep_meta)
@@ -291,9 +301,17 @@ class Store:
         return new
 
 
+# metadata only the cluster sets: an update keeps what is stored (a deletion, once begun, stays)
+_SYSTEM_FIELDS = ("uid", "creationTimestamp", "generation", "resourceVersion", "deletionTimestamp",
+                  "deletionGracePeriodSeconds")
+
 # Kinds whose status is only written through the /status subresource.
 _STATUS_SUBRESOURCE_KINDS = {"Deployment", "Pod", "BudAIScaler", "Namespace", "CustomResourceDefinition", "Service"}
 
 
 def kind_has_status_subresource(obj: dict) -> bool:
     return obj.get("kind") in _STATUS_SUBRESOURCE_KINDS
+
+
+def _owner_uids(obj: dict) -> list[str]:
+    return [ref["uid"] for ref in obj["metadata"].get("ownerReferences") or [] if isinstance(ref, dict) and ref.get("uid")]

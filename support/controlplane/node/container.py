@@ -26,14 +26,6 @@ from pathlib import Path
 SECRET_ROOTS = ("/var/run/", "/run/")
 
 
-class _ProcessCluster:
-    """What the container runner asks of its cluster: a clock and a seed."""
-
-    def __init__(self, seed: int):
-        from support.clock import RealClock
-        self.clock, self.seed = RealClock(), seed
-
-
 def write_run_files(files: dict[str, str]) -> dict[str, str]:
     """Put /run and /var/run files on a private tmpfs; return the other files."""
     run_files = {path: text for path, text in files.items() if path.startswith(SECRET_ROOTS)}
@@ -52,14 +44,15 @@ def log(line: str) -> None:
 
 
 def run_in_process(spec: dict, files: dict[str, str]) -> int:
-    from support.localcluster import containers, images  # noqa: F401  (images registers the emulated ones)
+    from support.clock import RealClock
+    from support.localcluster.node import containers, images
 
-    context = containers.ContainerContext(cluster=_ProcessCluster(spec.get("seed", 0)), pod=spec["pod"],
-                                          container=spec["container"], ip=spec["ip"], env=spec["env"],
-                                          ports=spec["ports"], files=files, log=log)
+    context = containers.ContainerContext(pod=spec["pod"], container=spec["container"], ip=spec["ip"],
+                                          env=spec["env"], ports=spec["ports"], files=files, log=log,
+                                          clock=RealClock(), seed=spec.get("seed", 0))
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     try:
-        running = containers.run(context)
+        running = images.emulated().run(context)
     except containers.ContainerError as error:
         log(f"{error.reason}: {error.message}")
         return 1

@@ -12,7 +12,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from support.localcluster import containers as runner
+from support.localcluster.node import containers as runner
+from support.localcluster.node.images import emulated
 
 CONTROLLER_IMAGE = "ghcr.io/budecosystem/budaiscaler"
 OPERATOR_MODULE = "support.reference.operator"
@@ -32,11 +33,10 @@ def _repository(image: str) -> str:
 def resolve(image: str, container: dict) -> HowToRun:
     if _repository(image) == CONTROLLER_IMAGE:
         return HowToRun([sys.executable, "-m", OPERATOR_MODULE, *(container.get("args") or [])])
-    from support.localcluster import images  # noqa: F401  (registers the emulated images)
-
-    if runner.runner_for(image) is not None or runner.is_python_image(image):
+    registry = emulated()
+    if registry.runner_for(image) is not None or runner.is_python_image(image):
         return HowToRun(None)
     raise runner.ContainerError(runner.IMAGE_ERROR, f'the budaiscaler-spec node agent cannot run image "{image}": '
                                                     f"it runs {CONTROLLER_IMAGE} (the reference operator), python:* "
                                                     "programs mounted from ConfigMaps and the emulated images "
-                                                    + ", ".join(runner.registered_images()))
+                                                    + ", ".join(registry.names()))

@@ -18,7 +18,9 @@ from support.controlplane import network
 from support.controlplane.node import images
 from support.controlplane.node.probes import Prober, ProbeSpec
 from support.controlplane.node.supervisor import ContainerProcess, Exit
-from support.localcluster import containers as runner
+from support.clock import RealClock
+from support.localcluster.node import containers as runner
+from support.localcluster.node import podenv
 
 MAX_BACKOFF = 60.0
 
@@ -108,7 +110,7 @@ class PodRuntime:
     def _container_spec(self, spec: dict) -> dict:
         """What container.py needs: env, files and ports resolved, and how to run the image."""
         how = images.resolve(spec.get("image", ""), spec)
-        context = runner.prepare(self.node, self.pod, spec, self.network.address, log=lambda line: None)
+        context = podenv.prepare(self.node.store, self.pod, spec, self.network.address, lambda line: None, RealClock())
         env = {**context.env, **self.node.service_env()}
         files = {**context.files, **self.node.projected_files(self.pod, spec)}
         return {"pod": self.pod, "container": spec, "ip": self.network.address, "env": env,

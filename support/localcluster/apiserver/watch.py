@@ -27,7 +27,9 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from support.localcluster.store import ADDED, DELETED, MODIFIED, ApiError, Change, Store
+from support.localcluster.access import ADDED, DELETED, MODIFIED
+from support.localcluster.errors import ApiError
+from support.localcluster.store import Change, Store
 
 BOOKMARK = "BOOKMARK"
 ERROR = "ERROR"
@@ -47,6 +49,8 @@ class WatchClock(Protocol):
     """What a stream needs of the cluster's clock (a VirtualClock)."""
 
     is_virtual: bool
+
+    def now(self) -> float: ...
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Timer: ...
 

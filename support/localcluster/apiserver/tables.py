@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from typing import Any, Callable
 
-from support.localcluster.resources import Resource
+from support.localcluster.apiserver.resources import Resource
 
 Column = tuple[str, str, int, Callable[[dict, float], Any]]  # name, type, priority, cell(obj, now)
 

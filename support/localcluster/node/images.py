@@ -1,4 +1,4 @@
-"""Emulated container images, registered on import.
+"""Emulated container images (the cluster's wiring registers them in its ImageRegistry).
 
 `ghcr.io/llm-d/llm-d-inference-sim` — the llm-d inference simulator, as far as
 the suite uses it: vLLM-style Prometheus metrics (fixed by `--fake-metrics`,
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
-from support.localcluster.containers import ContainerContext, RunningContainer, ServerContainer, register_image
+from support.localcluster.node.containers import ContainerContext, ImageRegistry, RunningContainer, ServerContainer
 
 LLM_D_SIM = "ghcr.io/llm-d/llm-d-inference-sim"
 
@@ -170,6 +170,13 @@ def _error(message: str, kind: str) -> dict:
     return {"error": {"message": message, "type": kind, "code": None}}
 
 
+def emulated() -> ImageRegistry:
+    """A registry of the images the embedded cluster emulates (what a node runs besides python:* programs)."""
+    registry = ImageRegistry()
+    registry.register(LLM_D_SIM, run_inference_sim)
+    return registry
+
+
 def run_inference_sim(ctx: ContainerContext) -> RunningContainer:
     config = parse_sim_args(ctx.args, ctx.ports[0] if ctx.ports else 8000)
     sim = InferenceSim(config, ctx.clock.now)
@@ -179,5 +186,3 @@ def run_inference_sim(ctx: ContainerContext) -> RunningContainer:
             f"fake metrics {config.fake or 'off'}")
     return ServerContainer(server, ctx.log)
 
-
-register_image(LLM_D_SIM, run_inference_sim)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from support.localcluster.store import ApiError
+from support.localcluster.errors import ApiError
 
 Shape = Any  # "string" | "int32" | "int64" | "bool" | "int-or-string" | "any" | ("map"|"list", Shape) | dict
 
@@ -85,7 +85,7 @@ def _without_nulls(shape: Shape, value: Any) -> Any:
         item = shape[1]
         if isinstance(value, dict):
             return {k: _without_nulls(item, v) for k, v in value.items()}
-        return [_without_nulls(item, v) for v in value]
+        return [{} if v is None and isinstance(item, dict) else _without_nulls(item, v) for v in value]  # Go: a zero struct
     return value
 
 

@@ -1,4 +1,4 @@
-"""Containers the embedded cluster runs in-process, instead of a container runtime.
+"""Containers the node runs in-process, instead of a container runtime.
 
 A container is one of:
 - a `python:*` image whose command/args name a `.py` program mounted from a
@@ -6,28 +6,28 @@ A container is one of:
   `create_server(ip, port, env=, clock=)` is served on a daemon thread. As
   `python /app/prog.py` would, it imports the other .py files of its directory
   (`import mockhttp` finds /app/mockhttp.py);
-- an emulated image (see images.py): the runner registered for the longest
-  matching image prefix gets a `ContainerContext`;
-- anything else cannot run: `ContainerError` says why, and the kubelet
-  (workloads.py) leaves the pod Pending with that reason.
+- an image of the `ImageRegistry` the cluster was wired with (emulated images,
+  the controller image): the runner registered for the longest matching image
+  prefix gets a `ContainerContext`;
+- anything else cannot run: `ContainerError` says why, and the node agent
+  leaves the pod Pending with that reason.
 
-`prepare()` turns a pod's container spec into a `ContainerContext` (env with
-fieldRef/configMapKeyRef resolved, ConfigMap volume files, ports) the way the
-kubelet would before starting it.
+`podenv.prepare()` builds the `ContainerContext` the way the kubelet would.
 """
 
 from __future__ import annotations
 
-import base64
 import builtins
 import hashlib
 import inspect
 import re
+import socketserver
 import sys
 import threading
 import types
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any, Callable, Protocol
 
 CONFIG_ERROR = "CreateContainerConfigError"
@@ -35,9 +35,14 @@ IMAGE_ERROR = "ErrImagePull"
 RUN_ERROR = "RunContainerError"
 
 
+class ProgramClock(Protocol):
+    """The clock a container's program reads (the cluster's)."""
+
+    def now(self) -> float: ...
+
+
 @dataclass
 class ContainerContext:
-    cluster: Any
     pod: dict
     container: dict
     ip: str
@@ -45,10 +50,9 @@ class ContainerContext:
     ports: list[int]
     files: dict[str, str]  # absolute path -> content, from configMap volume mounts
     log: Callable[[str], None]  # append a line to this container's log
-
-    @property
-    def clock(self):
-        return self.cluster.clock
+    clock: ProgramClock
+    seed: int = 0  # the cluster's seed, for programs with random noise
+    kubeconfig: Path | None = None  # the API credentials a pod of this cluster gets (its service account)
 
     @property
     def args(self) -> list[str]:
@@ -70,39 +74,41 @@ class ContainerError(Exception):
 
 
 Runner = Callable[[ContainerContext], RunningContainer]
-_IMAGES: dict[str, Runner] = {}
 
 
-def register_image(prefix: str, runner: Runner) -> None:
-    """Run containers whose image starts with `prefix` through `runner`."""
-    _IMAGES[prefix] = runner
+class ImageRegistry:
+    """The images a node can run besides python:* programs: image prefix -> runner (explicit wiring)."""
 
+    def __init__(self) -> None:
+        self._runners: dict[str, Runner] = {}
 
-def registered_images() -> list[str]:
-    return sorted(_IMAGES)
+    def register(self, prefix: str, runner: Runner) -> None:
+        """Run containers whose image starts with `prefix` through `runner` (replacing an earlier one)."""
+        self._runners[prefix] = runner
 
+    def names(self) -> list[str]:
+        return sorted(self._runners)
 
-def runner_for(image: str) -> Runner | None:
-    matches = [prefix for prefix in _IMAGES if image.startswith(prefix)]
-    return _IMAGES[max(matches, key=len)] if matches else None
+    def runner_for(self, image: str) -> Runner | None:
+        matches = [prefix for prefix in self._runners if image.startswith(prefix)]
+        return self._runners[max(matches, key=len)] if matches else None
+
+    def run(self, ctx: ContainerContext) -> RunningContainer:
+        """Start the container `ctx` describes, or raise ContainerError."""
+        image = ctx.container.get("image", "")
+        runner = self.runner_for(image)
+        if runner is not None:
+            return _guarded(runner, ctx)
+        if is_python_image(image):
+            return _guarded(run_python_program, ctx)
+        raise ContainerError(IMAGE_ERROR, f'the embedded cluster cannot run image "{image}": it runs python:* '
+                                          "programs mounted from ConfigMaps and these emulated images: "
+                                          + ", ".join(self.names()))
 
 
 def is_python_image(image: str) -> bool:
     repository = re.split(r"[:@]", image.rsplit("/", 1)[-1], maxsplit=1)[0]
     return repository in ("python", "python3")
-
-
-def run(ctx: ContainerContext) -> RunningContainer:
-    """Start the container `ctx` describes, or raise ContainerError."""
-    image = ctx.container.get("image", "")
-    runner = runner_for(image)
-    if runner is not None:
-        return _guarded(runner, ctx)
-    if is_python_image(image):
-        return _guarded(run_python_program, ctx)
-    raise ContainerError(IMAGE_ERROR, f'the embedded cluster cannot run image "{image}": it runs python:* programs '
-                                      "mounted from ConfigMaps and these emulated images: "
-                                      + ", ".join(registered_images()))
 
 
 def _guarded(runner: Runner, ctx: ContainerContext) -> RunningContainer:
@@ -172,7 +178,7 @@ def sibling_builtins(program: str, files: dict[str, str]) -> dict[str, Any]:
 
 def program_seed(ctx: ContainerContext) -> int:
     """Stable per cluster seed and pod name, so programs with random noise repeat run after run."""
-    text = f"{getattr(ctx.cluster, 'seed', 0)}/{ctx.pod['metadata']['name']}/{ctx.container['name']}"
+    text = f"{ctx.seed}/{ctx.pod['metadata']['name']}/{ctx.container['name']}"
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
 
 
@@ -198,7 +204,7 @@ def _env_port(ctx: ContainerContext) -> int:
 class ServerContainer:
     """An http.server-style server on a daemon thread; stopping never blocks for long."""
 
-    def __init__(self, server: Any, log: Callable[[str], None] | None = None):
+    def __init__(self, server: socketserver.TCPServer, log: Callable[[str], None] | None = None):
         self.server = server
         if log is not None:
             _log_requests_to(server, log)
@@ -219,12 +225,12 @@ class ServerContainer:
             self.server.socket.close()
 
 
-def _log_errors_to(server: Any, log: Callable[[str], None]) -> None:
+def _log_errors_to(server: socketserver.TCPServer, log: Callable[[str], None]) -> None:
     """A request that fails in the program goes to the container log, not the test's stderr.
 
     Clients closing kept-alive connections (connection reset) are routine and not logged.
     """
-    def handle_error(request: Any, client_address: Any) -> None:
+    def handle_error(request: object, client_address: object) -> None:
         error = sys.exc_info()[1]
         if not isinstance(error, (ConnectionResetError, BrokenPipeError)):
             log(f"error serving {client_address}: {type(error).__name__}: {error}")
@@ -232,7 +238,7 @@ def _log_errors_to(server: Any, log: Callable[[str], None]) -> None:
     server.handle_error = handle_error
 
 
-def _log_requests_to(server: Any, log: Callable[[str], None]) -> None:
+def _log_requests_to(server: socketserver.TCPServer, log: Callable[[str], None]) -> None:
     """Send the program's access log to the container log instead of the test's stderr."""
     handler = getattr(server, "RequestHandlerClass", None)
     if isinstance(handler, type) and issubclass(handler, BaseHTTPRequestHandler):
@@ -240,108 +246,6 @@ def _log_requests_to(server: Any, log: Callable[[str], None]) -> None:
             log(f"{self.address_string()} - {fmt % args}")
 
         server.RequestHandlerClass = type(handler.__name__, (handler,), {"log_message": log_message})
-
-
-# -- preparing a container like the kubelet -------------------------------------
-
-def prepare(cluster: Any, pod: dict, container: dict, ip: str, log: Callable[[str], None]) -> ContainerContext:
-    """Resolve env, ConfigMap files and ports; ContainerError(CreateContainerConfigError) if one is missing."""
-    return ContainerContext(cluster=cluster, pod=pod, container=container, ip=ip,
-                            env=resolve_env(cluster.store, pod, container, ip),
-                            ports=[p["containerPort"] for p in container.get("ports") or [] if "containerPort" in p],
-                            files=mounted_files(cluster.store, pod, container), log=log)
-
-
-def resolve_env(store: Any, pod: dict, container: dict, ip: str) -> dict[str, str]:
-    namespace = pod["metadata"].get("namespace", "")
-    env = {"HOSTNAME": pod["metadata"]["name"]}
-    for source in container.get("envFrom") or []:
-        env.update(_env_from(store, namespace, source))
-    for var in container.get("env") or []:
-        if "valueFrom" in var:
-            value = _value_from(store, pod, ip, var["valueFrom"])
-        else:
-            value = expand(str(var.get("value", "")), env)
-        if value is not None:
-            env[var["name"]] = value
-    return env
-
-
-def _env_from(store: Any, namespace: str, source: dict) -> dict[str, str]:
-    prefix = source.get("prefix", "")
-    if "configMapRef" in source:
-        data = _config_data(store, namespace, source["configMapRef"], "ConfigMap")
-    elif "secretRef" in source:
-        data = _config_data(store, namespace, source["secretRef"], "Secret")
-    else:
-        data = {}
-    return {prefix + key: value for key, value in (data or {}).items()}
-
-
-def _value_from(store: Any, pod: dict, ip: str, source: dict) -> str | None:
-    namespace = pod["metadata"].get("namespace", "")
-    if "fieldRef" in source:
-        return _field(pod, ip, source["fieldRef"].get("fieldPath", ""))
-    for kind, ref_key in (("ConfigMap", "configMapKeyRef"), ("Secret", "secretKeyRef")):
-        if ref_key in source:
-            ref = source[ref_key]
-            data = _config_data(store, namespace, ref, kind)
-            if data is not None and ref.get("key") in data:
-                return data[ref["key"]]
-            if not ref.get("optional"):
-                raise ContainerError(CONFIG_ERROR, f"couldn't find key {ref.get('key')} in {kind} "
-                                                   f"{namespace}/{ref.get('name')}")
-            return None
-    return None  # resourceFieldRef: no resources here
-
-
-def _field(pod: dict, ip: str, path: str) -> str:
-    meta = pod["metadata"]
-    if match := re.fullmatch(r"metadata\.(labels|annotations)\['(.+)'\]", path):
-        return (meta.get(match.group(1)) or {}).get(match.group(2), "")
-    values = {"metadata.name": meta["name"], "metadata.namespace": meta.get("namespace", ""),
-              "metadata.uid": meta.get("uid", ""), "status.podIP": ip, "status.hostIP": ip,
-              "spec.nodeName": pod.get("spec", {}).get("nodeName", ""),
-              "spec.serviceAccountName": pod.get("spec", {}).get("serviceAccountName", "default")}
-    return values.get(path, "")
-
-
-def _config_data(store: Any, namespace: str, ref: dict, kind: str = "ConfigMap") -> dict[str, str] | None:
-    """The data of a referenced ConfigMap/Secret; None if absent and optional, ContainerError if required."""
-    obj = store.get(kind, namespace, ref.get("name", ""))
-    if obj is None:
-        if ref.get("optional"):
-            return None
-        raise ContainerError(CONFIG_ERROR, f'{kind.lower()} "{ref.get("name")}" not found')
-    if kind == "Secret":
-        decoded = {k: base64.b64decode(v).decode() for k, v in (obj.get("data") or {}).items()}
-        return {**decoded, **(obj.get("stringData") or {})}
-    return dict(obj.get("data") or {})
-
-
-def mounted_files(store: Any, pod: dict, container: dict) -> dict[str, str]:
-    namespace = pod["metadata"].get("namespace", "")
-    volumes = {v.get("name"): v for v in pod.get("spec", {}).get("volumes") or []}
-    files: dict[str, str] = {}
-    for mount in container.get("volumeMounts") or []:
-        source = volumes.get(mount.get("name"), {}).get("configMap")
-        if source is None:
-            continue  # emptyDir and friends: nothing to project
-        data = _config_data(store, namespace, source)
-        projected = _project(data or {}, source.get("items"))
-        root = mount["mountPath"].rstrip("/")
-        if mount.get("subPath"):
-            if mount["subPath"] in projected:
-                files[mount["mountPath"]] = projected[mount["subPath"]]
-        else:
-            files.update({f"{root}/{name}": content for name, content in projected.items()})
-    return files
-
-
-def _project(data: dict[str, str], items: list[dict] | None) -> dict[str, str]:
-    if not items:
-        return dict(data)
-    return {item.get("path", item["key"]): data[item["key"]] for item in items if item.get("key") in data}
 
 
 def expand(text: str, env: dict[str, str]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from support.localcluster.store import ApiError, bad_request
+from support.localcluster.errors import ApiError, bad_request
 
 MERGE_KEYS = ("name", "type", "containerPort", "port", "mountPath")
 
