@@ -147,7 +147,7 @@ def test_max_over_sources():
       {"type": "Pods", "value": 2, "periodSeconds": 60}], "Min", 4),
     ([{"type": "Pods", "value": 2, "periodSeconds": 60}], "Disabled", 3),
     ([{"type": "Percent", "value": 0, "periodSeconds": 60}], None, 3),
-    ([], "Disabled", 6),
+    ([], "Disabled", 3),      # contract: Disabled freezes the direction even without policies
 ])
 def test_scale_up_policies(policies, select, expected):
     up = {"policies": policies}

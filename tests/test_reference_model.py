@@ -14,6 +14,8 @@ EXPECTED = {
     "budget-per-day-ignored", "cost-status-never-written", "cost-nan-at-zero-replicas",
     "hints-shared-by-name",
     "bounds-before-stabilization", "calibration-wipes-learned-hours",
+    "select-disabled-needs-policies", "down-rate-multiplies", "scale-down-tolerance-unused",
+    "never-scales-to-zero", "panic-threshold-as-percent", "kpa-windows-unused",
 }
 
 

@@ -82,7 +82,8 @@ def test_context_defaults():
     assert (ctx.starting_pod_weight, ctx.max_starting_pods, ctx.max_starting_pod_percent) == (0.5, 0, 50)
     assert ctx.effective_tolerance(CONTRACT) == 0.1
     assert ctx.effective_tolerance(AS_BUILT) == pytest.approx(0.001)
-    assert ctx.effective_panic_threshold() == pytest.approx(0.02)
+    assert ctx.effective_panic_threshold(CONTRACT) == 2.0
+    assert ctx.effective_panic_threshold(AS_BUILT) == pytest.approx(0.02)
 
 
 def test_context_from_behavior():
@@ -110,7 +111,8 @@ def test_annotations_override_spec_and_bad_values_are_ignored():
     ctx = ScalingContext.build(ScalerSpec.from_object(obj))
     assert ctx.tolerance == 10.0 and ctx.max_scale_up_rate == 4.0
     assert ctx.down_stabilization_seconds == 90 and ctx.up_stabilization_seconds == 0
-    assert ctx.effective_panic_threshold() == 2.0
+    assert ctx.effective_panic_threshold(AS_BUILT) == 2.0          # the sample's "200" = 2x as built
+    assert ctx.effective_panic_threshold(CONTRACT) == 200.0        # ... and 200x under the contract
 
 
 def test_explicit_annotations_argument_wins_over_metadata():

@@ -6,21 +6,22 @@ applies the replica bounds once more, so they hold on every tick.
 ``recommend`` is pure apart from recording this tick's pre-stabilization
 recommendation in the caller's ``RecommendationWindow``.
 
-Policies apply per tick in both models: ``periodSeconds`` is not modelled,
-so the ``policy-period-ignored`` quirk currently has no effect (contract ==
-code here).
+Policies, selectPolicy and the scale-down rate live in ``policies``; they
+honour ``periodSeconds`` over ``ScaleRequest.scale_events`` (the controller's
+record of its own scale events; without it every tick is a new period).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Mapping
 
-from .gomath import go_ceil, go_floor, go_int, go_round
+from .gomath import go_ceil, go_int, go_round
 from .metrics import Snapshot
 from .model import Model
-from .scaling_context import DEFAULT_DOWN_RATE, DEFAULT_UP_RATE, ScalingContext
-from .spec import ScalerSpec, ScalingPolicy
+from .scaling_context import DEFAULT_UP_RATE, ScalingContext
+from .spec import ScalerSpec
 from .pods import should_gate
+from .policies import ScaleEvents, apply_policies, down_rate_floor
 from .stabilization import RecommendationWindow, cooldown
 
 ALPHA_UP = 0.8
@@ -71,6 +72,7 @@ class ScaleRequest:
     gpu: GPUMetrics | None = None
     cost: CostMetrics | None = None
     prediction: PredictionData | None = None
+    scale_events: ScaleEvents | None = None   # read only; the controller records after a write
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,8 @@ def recommend(request: ScaleRequest, model: Model,
     else:
         rec = _cost_ceiling(request, clamp(request.context, rec))
     floor = min(request.context.min_replicas, rec)  # the contract lets the budget go below the minimum
-    rec = apply_policies(request.context, request.current, rec)
+    rec = apply_policies(request.context, request.current, rec, model,
+                         request.scale_events, request.now)
     rec = gate(request, rec)
     final = within_bounds(request.context, model, stabilize(request, model, window, rec), floor)
     return _result(request, final, rec)
@@ -120,15 +123,20 @@ def baseline(ready: int, starting: int, weight: float) -> int:
 
 
 def metric_recommendation(request: ScaleRequest, model: Model) -> int:
-    """Step 1: the largest per-metric desired count, or current if no metric is usable."""
+    """Step 1: the largest per-metric desired count, or current if no metric is usable.
+
+    With ``minReplicas: 0`` and every metric at zero the contract recommends 0;
+    as built a zero reading counts as no metric (quirk ``never-scales-to-zero``).
+    """
     ctx = request.context
     base = baseline(request.ready, request.starting, ctx.starting_pod_weight)
-    max_desired = 0
+    max_desired, usable = 0, False
     for source in request.spec.metrics_sources:
         snap = request.snapshots.get(source.target_metric)
         target = source.target()
         if snap is None or target is None or target <= 0:
             continue
+        usable = True
         value = snap.average
         if value <= 0:
             max_desired = max(max_desired, ctx.min_replicas)
@@ -136,13 +144,15 @@ def metric_recommendation(request: ScaleRequest, model: Model) -> int:
         ratio = value / target
         r = base if ratio > 1 and base > request.current else request.current
         max_desired = max(max_desired, desired_for_metric(ratio, r, request.current, ctx, model))
-    return max_desired if max_desired != 0 else request.current
+    if max_desired == 0 and (not usable or model.has("never-scales-to-zero")):
+        return request.current
+    return max_desired
 
 
 def desired_for_metric(ratio: float, r: int, current: int, ctx: ScalingContext,
                        model: Model) -> int:
     """One metric's damped, rate-capped desired count from ``r`` replicas."""
-    if abs(ratio - 1) < ctx.effective_tolerance(model):
+    if ctx.within_tolerance(ratio, model):
         return r if model.has("baseline-inside-tolerance") else current
     if ratio > 1:
         d = go_ceil(float(r) * (1.0 + ALPHA_UP * (ratio - 1.0)))
@@ -152,8 +162,7 @@ def desired_for_metric(ratio: float, r: int, current: int, ctx: ScalingContext,
         up = ctx.max_scale_up_rate if ctx.max_scale_up_rate > 0 else DEFAULT_UP_RATE
         d = min(d, go_ceil(r * up))
     elif d < r:
-        down = ctx.max_scale_down_rate if ctx.max_scale_down_rate > 0 else DEFAULT_DOWN_RATE
-        d = max(d, max(1, go_floor(r * down)))
+        d = max(d, max(1, down_rate_floor(r, ctx.max_scale_down_rate, model)))
     return max(d, 1)
 
 
@@ -230,31 +239,6 @@ def within_bounds(ctx: ScalingContext, model: Model, d: int, floor: int | None =
         return d
     low = ctx.min_replicas if floor is None else floor
     return min(max(d, low), ctx.max_replicas)
-
-
-def policy_limit(policy: ScalingPolicy, current: int) -> int:
-    """How many replicas one policy lets the count change by in a tick."""
-    if policy.type == "Percent":
-        limit = go_int(float(current) * float(policy.value) / 100)
-        return 1 if limit < 1 and policy.value > 0 else limit
-    return policy.value
-
-
-def apply_policies(ctx: ScalingContext, current: int, desired: int) -> int:
-    """Scale-up / scale-down policies, per tick (periodSeconds ignored, see module notes)."""
-    if desired > current and ctx.up_policies:
-        if ctx.up_select_policy == "Disabled":
-            return current
-        limits = [policy_limit(p, current) for p in ctx.up_policies]
-        allowed = min(limits) if ctx.up_select_policy == "Min" else max(limits)
-        return min(desired, current + allowed)
-    if desired < current and ctx.down_policies:
-        if ctx.down_select_policy == "Disabled":
-            return current
-        limits = [policy_limit(p, current) for p in ctx.down_policies]
-        allowed = max(limits) if ctx.down_select_policy == "Max" else min(limits)
-        return max(desired, max(1, current - allowed))
-    return desired
 
 
 def gate(request: ScaleRequest, d: int) -> int:

@@ -66,6 +66,18 @@ QUIRKS: dict[str, str] = {
     "hints-shared-by-name":
         "§7.17: schedule hints live in one process-wide list, first definition of a name wins, "
         "and apply to every scaler with hints or prediction",
+    "select-disabled-needs-policies":
+        "§7.7: selectPolicy Disabled has no effect unless the direction lists a policy",
+    "down-rate-multiplies":
+        "§7.6: scale-down maxScaleRate multiplies; a rate above 1 turns a scale-down into a scale-up",
+    "scale-down-tolerance-unused":
+        "§7.4: scaleDown.tolerance is never read; the scale-up tolerance applies both ways",
+    "never-scales-to-zero":
+        "§7.11, §7.7: with minReplicas 0 a zero metric keeps the current count; policy floor is 1",
+    "panic-threshold-as-percent":
+        "§7.5: KPA divides the panic threshold by 100 (default 2.0 -> 2 %, panic at almost any load)",
+    "kpa-windows-unused":
+        "§7.14: KPA reads only this tick's metric: no stable/panic windows, no panic hold",
 }
 
 

@@ -72,14 +72,34 @@ class ScalingContext:
         return _apply_annotations(ctx, spec.annotations if annotations is None else annotations)
 
     def effective_tolerance(self, model: Model) -> float:
-        """The fraction |ratio - 1| is compared with."""
+        """The fraction |ratio - 1| is compared with on a scale-up."""
         if model.has("tolerance-as-percent"):
             return self.tolerance / 100
         return self.tolerance
 
-    def effective_panic_threshold(self) -> float:
-        """KPA panic threshold as used: divided by 100 (§7.5; no quirk, so both models)."""
-        threshold = self.panic_threshold / 100
+    def effective_down_tolerance(self, model: Model) -> float:
+        """The fraction 1 - ratio is compared with on a scale-down (as built: the scale-up one, §7.4)."""
+        if model.has("scale-down-tolerance-unused"):
+            return self.effective_tolerance(model)
+        if model.has("tolerance-as-percent"):
+            return self.scale_down_tolerance / 100
+        return self.scale_down_tolerance
+
+    def within_tolerance(self, ratio: float, model: Model) -> bool:
+        """True when metric/target is too close to 1 to act on (strict, as the code compares)."""
+        if ratio >= 1:
+            return ratio - 1 < self.effective_tolerance(model)
+        return 1 - ratio < self.effective_down_tolerance(model)
+
+    def effective_panic_threshold(self, model: Model) -> float:
+        """KPA's panic threshold as a multiple of the current load (2.0 = twice).
+
+        As built it is divided by 100 at use (§7.5, quirk ``panic-threshold-as-percent``),
+        so the default 2.0 means 2 % and the sample's "200" means 2x.
+        """
+        threshold = self.panic_threshold
+        if model.has("panic-threshold-as-percent"):
+            threshold /= 100
         return threshold if threshold > 0 else DEFAULT_PANIC_THRESHOLD
 
 
