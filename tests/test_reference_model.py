@@ -16,6 +16,8 @@ EXPECTED = {
     "bounds-before-stabilization", "calibration-wipes-learned-hours",
     "select-disabled-needs-policies", "down-rate-multiplies", "scale-down-tolerance-unused",
     "never-scales-to-zero", "panic-threshold-as-percent", "kpa-windows-unused",
+    "no-metrics-without-pods", "custom-uses-resource-fetcher", "prometheus-scalar-unsupported",
+    "external-body-not-trimmed", "only-ready-condition", "conflict-blocks-both",
 }
 
 

@@ -192,3 +192,21 @@ def test_each_scale_event_stays_within_the_pods_policy_of_its_period(loads, valu
             assert recent <= value, (changes, now)
         if changes[-1][1] < 0:
             assert recent >= -value, (changes, now)
+
+
+# -- minReplicas 0 (§4.2 "Zero replicas", §7.11) --------------------------------------------
+def test_budscaler_zero_load_with_min_zero():
+    spec = make_spec(min_replicas=0, behavior={"scaleDown": {"stabilizationWindowSeconds": 0}})
+    # every metric reads 0 and the minimum is 0: the contract recommends 0; as built 0 counts as no metric
+    assert recommend(request(0, 2, spec=spec), CONTRACT, RecommendationWindow()).replicas == 0
+    assert recommend(request(0, 2, spec=spec), AS_BUILT, RecommendationWindow()).replicas == 2
+    # no reading at all keeps the replicas in both
+    assert recommend(request(None, 2, spec=spec), CONTRACT, RecommendationWindow()).replicas == 2
+
+
+def test_budscaler_from_zero_on_an_endpoint_reading():
+    # at 0 replicas only an endpoint source (external/prometheus) can be read; 140/70 from the
+    # baseline of 1 pod: x = 1 x (1 + .8 x 1) = 1.8 -> 2, capped at ceil(1 x 2) = 2
+    spec = make_spec(min_replicas=0)
+    assert recommend(request(140, 0, ready=0, spec=spec), CONTRACT, RecommendationWindow()).replicas == 2
+    assert recommend(request(35, 0, ready=0, spec=spec), CONTRACT, RecommendationWindow()).replicas == 1

@@ -86,17 +86,18 @@ def _from_json(body: str, metric: str) -> float | None:
         doc = json.loads(body, parse_constant=_reject_constant)
     except ValueError:
         return None
-    return _search(doc, metric) if isinstance(doc, dict) else None
+    return search_json(doc, metric) if isinstance(doc, dict) else None
 
 
-def _search(obj: dict, metric: str) -> float | None:
+def search_json(obj: dict, metric: str) -> float | None:
+    """``metric`` at the top of ``obj``, else depth-first in nested objects (arrays are not searched)."""
     if metric in obj:
         value = _number(obj[metric])
         if value is not None:
             return value
     for child in obj.values():
         if isinstance(child, dict):
-            value = _search(child, metric)
+            value = search_json(child, metric)
             if value is not None:
                 return value
     return None

@@ -78,6 +78,18 @@ QUIRKS: dict[str, str] = {
         "§7.5: KPA divides the panic threshold by 100 (default 2.0 -> 2 %, panic at almost any load)",
     "kpa-windows-unused":
         "§7.14: KPA reads only this tick's metric: no stable/panic windows, no panic hold",
+    "no-metrics-without-pods":
+        "§7.11: with no running pod every source fails, external and prometheus too: no scale from zero",
+    "custom-uses-resource-fetcher":
+        "§7.10: custom sources read metrics.k8s.io (cpu/memory only), never the custom metrics API",
+    "prometheus-scalar-unsupported":
+        "§7.13: a Prometheus scalar result fails to decode; only vectors are read",
+    "external-body-not-trimmed":
+        "§7.13: an external body '42\\n' is not a number: no whitespace is trimmed",
+    "only-ready-condition":
+        "§7.26, §1.4: only Ready is written; a scaler whose every metric fails looks healthy",
+    "conflict-blocks-both":
+        "§7.27: two scalers on one target block each other; neither keeps scaling",
 }
 
 
