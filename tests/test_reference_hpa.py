@@ -1,5 +1,10 @@
 """The HPA controller over time (horizontal.go, v1.37): stabilization, policies, bounds, failures, zero."""
-from support.reference.hpa import HpaInputs, HpaState, apply_defaults, finish, reconcile
+import math
+
+from hypothesis import given, settings, strategies as st
+
+from support.reference.hpa import HpaGates, HpaInputs, HpaState, apply_defaults, finish, reconcile
+from support.reference.hpa_status import validation_errors
 from support.reference.hpa_mapping import build_hpa
 from test_reference_hpa_mapping import scaler, source
 from test_reference_hpa_replicas import NOW, pod
@@ -178,3 +183,47 @@ def test_missing_selector():
     decision = reconcile(apply_defaults(external_hpa()), inputs, HpaState())
     assert decision.events[0] == ("Warning", "SelectorRequired", "selector is required")
     assert not decision.rescale
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=500), min_size=1, max_size=40),
+       st.integers(min_value=1, max_value=6))
+def test_default_hpa_stays_in_bounds_and_in_its_stride(readings, start):
+    # no behaviour: always within [1, 12], at most max(2 x current, 4) per sync, and a scale-down
+    # never below a metric recommendation of the last 300 s (Value target 10 = 10000 milli)
+    hpa = Hpa(external_hpa(min_replicas=1, max_replicas=12), start)
+    recommendations = [(hpa.now, start)]            # the HPA records the replicas it first sees
+    for reading in readings:
+        before, now = hpa.replicas, hpa.now
+        hpa.sync(reading)
+        ratio = reading * 1000 / 10000
+        recommendations.append((now, before if 0.9 <= ratio <= 1.1 else math.ceil(ratio * before)))
+        assert 1 <= hpa.replicas <= 12
+        assert hpa.replicas <= max(2 * before, 4)
+        if hpa.replicas < before:
+            assert hpa.replicas >= min(12, max(r for t, r in recommendations if t >= now - 300))
+
+
+def test_without_the_scale_to_zero_gate_zero_stays_disabled():
+    # a cluster older than v1.37 (the embedded one reports v1.31): HPAScaleToZero off
+    old = HpaGates(scale_to_zero=False, configurable_tolerance=False)
+    hpa_obj = external_hpa(min_replicas=1)
+    hpa_obj["status"] = {"conditions": [{"type": "ScaledToZero", "status": "True", "reason": "ScaledToZero",
+                                         "message": "", "lastTransitionTime": "2026-01-05T09:00:00Z"}]}
+    inputs = HpaInputs(now=NOW, current=0, selector="app=llm", external_metrics={"queue": [{"value": "50"}]},
+                       gates=old)
+    decision = reconcile(hpa_obj, inputs, HpaState())
+    assert not decision.rescale and decision.status.condition("ScaledToZero") is None
+    assert validation_errors(apply_defaults(external_hpa(min_replicas=0)), old) == [
+        "spec.minReplicas: Invalid value: 0: must be greater than or equal to 1"]
+
+
+def test_behaviour_tolerance_needs_its_gate():
+    hpa_obj = build_hpa(scaler([source("external", "queue", "10")]))
+    hpa_obj["spec"]["behavior"] = {"scaleUp": {"tolerance": "0.5"}}
+    inputs = dict(now=NOW, current=2, status_replicas=2, selector="app=llm", pods=(pod("a"), pod("b")),
+                  external_metrics={"queue": [{"value": "14"}]})
+    # 14 vs 10 = 1.4: inside a 50 % scale-up tolerance (v1.37), outside the default 10 % without the gate
+    assert reconcile(hpa_obj, HpaInputs(**inputs), HpaState()).desired == 2
+    off = HpaInputs(**inputs, gates=HpaGates(configurable_tolerance=False))
+    assert reconcile(hpa_obj, off, HpaState()).desired == 3

@@ -25,7 +25,7 @@ from .hpa_normalize import HpaState, normalize
 from .hpa_replicas import (MetricError, Proposal, Tolerances, custom_samples, external_average_replicas,
                            external_value_replicas, external_values, pod_resource_samples,
                            pods_metric_replicas, resource_utilization_replicas)
-from .hpa_status import HpaStatus, metric_status
+from .hpa_status import HpaGates, HpaStatus, metric_status
 from .quantity import QuantityError, parse
 
 SYNC_PERIOD = 15.0
@@ -49,6 +49,7 @@ class HpaInputs:
     custom_metrics: Mapping[str, Any] = field(default_factory=dict)    # name -> MetricValue items | error
     external_metrics: Mapping[str, Any] = field(default_factory=dict)  # name -> ExternalMetricValue items | error
     scale_error: str | None = None                # reading the target's scale failed
+    gates: HpaGates = HpaGates()                  # the cluster's feature gates (v1.37 defaults)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class HpaDecision:
     current: int = 0
     previous_desired: int = 0
     hpa: Mapping[str, Any] = field(default_factory=dict)
+    gates: HpaGates = HpaGates()
 
 
 def apply_defaults(hpa: Mapping[str, Any]) -> dict:
@@ -85,7 +87,7 @@ def reconcile(hpa: Mapping[str, Any], inputs: HpaInputs, state: HpaState) -> Hpa
     spec, now, current = hpa["spec"], inputs.now, inputs.current
     status = HpaStatus.from_json(hpa.get("status"))
     base = HpaDecision(current, False, "", status, current=current,
-                       previous_desired=status.desired_replicas, hpa=hpa)
+                       previous_desired=status.desired_replicas, hpa=hpa, gates=inputs.gates)
     if inputs.scale_error is not None:
         status = status.with_condition("AbleToScale", "False", "FailedGetScale",
                                        "the HPA controller was unable to get the target's current "
@@ -97,10 +99,12 @@ def reconcile(hpa: Mapping[str, Any], inputs: HpaInputs, state: HpaState) -> Hpa
     if not state.recommendations:
         state.recommendations.append((now, current))
     minimum, maximum = int(spec["minReplicas"]), int(spec["maxReplicas"])
-    scaled_to_zero = (status.condition("ScaledToZero") or _NO).status == "True"
+    scaled_to_zero = inputs.gates.scale_to_zero and (status.condition("ScaledToZero") or _NO).status == "True"
     if current == 0 and not ((minimum != 0 and scaled_to_zero) or (scaled_to_zero and _zero_capable(hpa))):
         status = status.with_condition("ScalingActive", "False", "ScalingDisabled",
                                        "scaling is disabled since the replica count of the target is zero", now)
+        if not inputs.gates.scale_to_zero:
+            status = status.without_condition("ScaledToZero")
         return _settle(replace(base, status=status), 0, "", (), rescale=False)
     if current > maximum and current != 0:
         return _settle(replace(base, status=status), maximum, "Current number of replicas above Spec.MaxReplicas", ())
@@ -125,7 +129,9 @@ def finish(decision: HpaDecision, state: HpaState, now: float,
     status = status.with_condition("AbleToScale", "True", "SucceededRescale",
                                    f"the HPA controller was able to update the target scale to {desired}", now)
     minimum = int(decision.hpa["spec"]["minReplicas"])
-    if decision.current > 0 and desired == 0 and minimum == 0 and _zero_capable(decision.hpa):
+    if not decision.gates.scale_to_zero:
+        status = status.without_condition("ScaledToZero")
+    elif decision.current > 0 and desired == 0 and minimum == 0 and _zero_capable(decision.hpa):
         status = status.with_condition("ScaledToZero", "True", "ScaledToZero",
                                        "the HPA controller scaled the workload to zero", now)
     else:
@@ -223,7 +229,7 @@ class _Failed(Exception):
 
 def _one_metric(hpa: Mapping[str, Any], spec: Mapping[str, Any],
                 inputs: HpaInputs) -> tuple[Proposal, str, dict]:
-    kind, tolerances = spec.get("type"), _tolerances(hpa)
+    kind, tolerances = spec.get("type"), _tolerances(hpa, inputs.gates)
     if kind == "Resource":
         return _resource(spec["resource"], inputs, tolerances)
     if kind == "Pods":
@@ -308,12 +314,15 @@ def _external_values(inputs: HpaInputs, name: str, namespace: str) -> list[int]:
         raise MetricError(f"unable to get external metric {namespace}/{name}/<nil>: {error}") from None
 
 
-def _tolerances(hpa: Mapping[str, Any]) -> Tolerances:
+def _tolerances(hpa: Mapping[str, Any], gates: HpaGates) -> Tolerances:
     behavior, base = hpa["spec"].get("behavior") or {}, Tolerances()
+    if not gates.configurable_tolerance:
+        return base
     down = (behavior.get("scaleDown") or {}).get("tolerance")
     up = (behavior.get("scaleUp") or {}).get("tolerance")
     return Tolerances(base.down if down is None else float(parse(down).value),
                       base.up if up is None else float(parse(up).value))
 
 
-__all__ = ["HpaDecision", "HpaInputs", "HpaState", "SYNC_PERIOD", "apply_defaults", "finish", "reconcile"]
+__all__ = ["HpaDecision", "HpaGates", "HpaInputs", "HpaState", "SYNC_PERIOD", "apply_defaults", "finish",
+           "reconcile"]

@@ -17,6 +17,18 @@ MAX_PERIOD_SECONDS = 1800
 
 
 @dataclass(frozen=True)
+class HpaGates:
+    """The feature gates that change the HPA; the defaults are Kubernetes v1.37's.
+
+    A cluster that reports an older version (the embedded cluster says v1.31) has
+    both off: ``HpaGates(scale_to_zero=False, configurable_tolerance=False)``.
+    """
+
+    scale_to_zero: bool = True              # HPAScaleToZero: beta, on since v1.37
+    configurable_tolerance: bool = True     # HPAConfigurableTolerance: GA in v1.37
+
+
+@dataclass(frozen=True)
 class Condition:
     type: str
     status: str
@@ -43,8 +55,9 @@ class HpaStatus:
                          for c in status.get("conditions") or ()))
 
     def to_json(self) -> dict:
-        result: dict[str, Any] = {"currentReplicas": self.current_replicas,
-                                  "desiredReplicas": self.desired_replicas}
+        result: dict[str, Any] = {"desiredReplicas": self.desired_replicas}
+        if self.current_replicas:       # omitempty, as autoscaling/v2 serializes it
+            result["currentReplicas"] = self.current_replicas
         if self.last_scale_time is not None:
             result["lastScaleTime"] = rfc3339(self.last_scale_time)
         if self.current_metrics:
@@ -84,13 +97,14 @@ def metric_status(spec: Mapping[str, Any], current: Mapping[str, int]) -> dict:
 
 
 # -- validation (pkg/apis/autoscaling/validation, HPAScaleToZero on as in v1.37) -------------
-def validation_errors(hpa: Mapping[str, Any]) -> list[str]:
+def validation_errors(hpa: Mapping[str, Any], gates: HpaGates = HpaGates()) -> list[str]:
     """The field errors the API server reports for a (defaulted) HPA; [] when valid."""
     spec = hpa.get("spec") or {}
     errors: list[str] = []
     low, high = spec.get("minReplicas"), spec.get("maxReplicas") or 0
-    if low is not None and low < 0:
-        errors.append(f"spec.minReplicas: Invalid value: {low}: must be greater than or equal to 0")
+    lowest = 0 if gates.scale_to_zero else 1
+    if low is not None and low < lowest:
+        errors.append(f"spec.minReplicas: Invalid value: {low}: must be greater than or equal to {lowest}")
     if high == 0:
         errors.append("spec.maxReplicas: Required value: must be set and greater than 0")
     elif high < 0:
@@ -100,7 +114,7 @@ def validation_errors(hpa: Mapping[str, Any]) -> list[str]:
     metrics = spec.get("metrics") or []
     for i, metric in enumerate(metrics):
         errors += _target_errors(metric, f"spec.metrics[{i}]")
-    if low == 0 and not any(m.get("type") in ("Object", "External") for m in metrics):
+    if gates.scale_to_zero and low == 0 and not any(m.get("type") in ("Object", "External") for m in metrics):
         errors.append("spec.metrics: Forbidden: must specify at least one Object or External metric "
                       "to support scaling to zero replicas")
     for direction in ("scaleUp", "scaleDown"):
@@ -169,4 +183,4 @@ def _rules_errors(rules: Mapping[str, Any], path: str) -> list[str]:
     return errors
 
 
-__all__ = ["Condition", "HpaStatus", "invalid_message", "metric_status", "validation_errors"]
+__all__ = ["Condition", "HpaGates", "HpaStatus", "invalid_message", "metric_status", "validation_errors"]

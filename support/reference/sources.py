@@ -44,7 +44,8 @@ class SourceError(Exception):
 @dataclass(frozen=True)
 class Fetch:
     key: str                     # the pod's name, or "_aggregate"
-    url: str                     # http(s) URL, or a Kubernetes API path when api == "kubernetes"
+    url: str                     # http(s) URL, or a Kubernetes API path when api == "kubernetes";
+                                 # "" for a pod without an IP: send nothing, answer Reply(None)
     api: str = "http"            # "http" | "kubernetes"
     headers: Mapping[str, str] = field(default_factory=dict)
     timeout: float = POD_TIMEOUT
