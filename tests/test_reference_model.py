@@ -14,7 +14,7 @@ EXPECTED = {
     "budget-per-day-ignored", "cost-status-never-written", "cost-nan-at-zero-replicas",
     "hints-shared-by-name",
     "bounds-before-stabilization", "calibration-wipes-learned-hours",
-    "select-disabled-needs-policies", "down-rate-multiplies", "scale-down-tolerance-unused",
+    "select-disabled-needs-policies", "rate-reverses-direction", "scale-down-tolerance-unused",
     "never-scales-to-zero", "panic-threshold-as-percent", "kpa-windows-unused",
     "no-metrics-without-pods", "custom-uses-resource-fetcher", "prometheus-scalar-unsupported",
     "external-body-not-trimmed", "only-ready-condition", "conflict-blocks-both",

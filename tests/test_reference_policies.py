@@ -3,7 +3,7 @@ from hypothesis import given, settings, strategies as st
 
 from support.reference.budscaler import recommend
 from support.reference.model import AS_BUILT, CONTRACT, Model
-from support.reference.policies import ScaleEvents, apply_policies, down_rate_floor
+from support.reference.policies import ScaleEvents, apply_policies, down_rate_floor, up_rate_ceiling
 from support.reference.scaling_context import ScalingContext
 from support.reference.stabilization import RecommendationWindow
 from test_reference_budscaler import NOW, make_spec, request
@@ -111,6 +111,20 @@ def test_down_rate_above_one_divides():
     assert down_rate_floor(8, 0.5, CONTRACT) == down_rate_floor(8, 0.5, AS_BUILT) == 4
     assert down_rate_floor(8, 0, CONTRACT) == 4          # unset: default 0.5
     assert down_rate_floor(9, 3.0, CONTRACT) == 3
+
+
+def test_up_rate_below_one_divides():
+    assert up_rate_ceiling(3, 0.5, CONTRACT) == 6             # may double, as 2.0 does
+    assert up_rate_ceiling(3, 0.5, AS_BUILT) == 2             # ceil(1.5): a "scale-up" to fewer
+    assert up_rate_ceiling(3, 1.5, CONTRACT) == up_rate_ceiling(3, 1.5, AS_BUILT) == 5
+    assert up_rate_ceiling(3, 0, CONTRACT) == 6               # unset: default 2.0
+
+
+def test_budscaler_scale_up_rate_below_one():
+    # 700/70 @4: x = 4 x 8.2 = 32.8 -> 33; rate 0.5 may double -> 8 (max 10); as built ceil(2) = 2: down
+    ann = {"scaler.bud.studio/max-scale-up-rate": "0.5"}
+    assert recommend(request(700, 4, annotations=ann), CONTRACT, RecommendationWindow()).replicas == 8
+    assert recommend(request(700, 4, annotations=ann), AS_BUILT, RecommendationWindow()).replicas == 2
 
 
 def test_budscaler_scale_down_rate_annotation():

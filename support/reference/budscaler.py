@@ -18,10 +18,10 @@ from typing import Mapping
 from .gomath import go_ceil, go_int, go_round
 from .metrics import Snapshot
 from .model import Model
-from .scaling_context import DEFAULT_UP_RATE, ScalingContext
+from .scaling_context import ScalingContext
 from .spec import ScalerSpec
 from .pods import should_gate
-from .policies import ScaleEvents, apply_policies, down_rate_floor
+from .policies import ScaleEvents, apply_policies, down_rate_floor, up_rate_ceiling
 from .stabilization import RecommendationWindow, cooldown
 
 ALPHA_UP = 0.8
@@ -159,8 +159,7 @@ def desired_for_metric(ratio: float, r: int, current: int, ctx: ScalingContext,
     else:
         d = go_int(go_round(float(r) * (1.0 + ALPHA_DOWN * (ratio - 1.0))))
     if d > r:
-        up = ctx.max_scale_up_rate if ctx.max_scale_up_rate > 0 else DEFAULT_UP_RATE
-        d = min(d, go_ceil(r * up))
+        d = min(d, up_rate_ceiling(r, ctx.max_scale_up_rate, model))
     elif d < r:
         d = max(d, max(1, down_rate_floor(r, ctx.max_scale_down_rate, model)))
     return max(d, 1)

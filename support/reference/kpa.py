@@ -31,8 +31,8 @@ from .budscaler import (Recommendation, ScaleRequest, baseline, check_request, c
                         stabilize, within_bounds)
 from .gomath import go_ceil
 from .model import Model
-from .policies import apply_policies, down_rate_floor
-from .scaling_context import DEFAULT_UP_RATE, ScalingContext
+from .policies import apply_policies, down_rate_floor, up_rate_ceiling
+from .scaling_context import ScalingContext
 from .stabilization import RecommendationWindow
 
 ENTERED, LEFT = " (entered panic mode)", " (left panic mode)"
@@ -152,8 +152,7 @@ def _choose(desires: list[_Desire], current: int, ctx: ScalingContext, model: Mo
 
 def _rate_capped(d: int, current: int, ctx: ScalingContext, model: Model, panic: bool) -> int:
     if d > current and not panic:
-        up = ctx.max_scale_up_rate if ctx.max_scale_up_rate > 0 else DEFAULT_UP_RATE
-        return min(d, go_ceil(max(1, current) * up))
+        return min(d, up_rate_ceiling(max(1, current), ctx.max_scale_up_rate, model))
     if d < current:
         return max(d, down_rate_floor(current, ctx.max_scale_down_rate, model))
     return d
@@ -202,8 +201,7 @@ def desired_for_metric(value: float, target: float, current: int, base: int,
     r = base if ratio > 1 and base > current else current
     d = go_ceil(r * ratio)
     if d > current and not panic:
-        up = ctx.max_scale_up_rate if ctx.max_scale_up_rate > 0 else DEFAULT_UP_RATE
-        d = min(d, go_ceil(current * up))
+        d = min(d, up_rate_ceiling(current, ctx.max_scale_up_rate, model))
     elif d < current:
         d = max(d, down_rate_floor(current, ctx.max_scale_down_rate, model))
     if value <= 0 and not model.has("never-scales-to-zero"):

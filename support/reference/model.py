@@ -68,8 +68,9 @@ QUIRKS: dict[str, str] = {
         "and apply to every scaler with hints or prediction",
     "select-disabled-needs-policies":
         "§7.7: selectPolicy Disabled has no effect unless the direction lists a policy",
-    "down-rate-multiplies":
-        "§7.6: scale-down maxScaleRate multiplies; a rate above 1 turns a scale-down into a scale-up",
+    "rate-reverses-direction":
+        "§7.6: maxScaleRate multiplies as written: a scale-down rate above 1 (or a scale-up rate "
+        "below 1) turns the direction round",
     "scale-down-tolerance-unused":
         "§7.4: scaleDown.tolerance is never read; the scale-up tolerance applies both ways",
     "never-scales-to-zero":

@@ -12,13 +12,17 @@ Contract (Kubernetes HPA semantics, which the CRD copies):
 - Policies never force a change against the recommendation and never push
   below zero; ``minReplicas`` is the clamp's business, so a scaler with
   ``minReplicas: 0`` can reach 0.
-- A scale-down ``maxScaleRate`` above 1 divides (2.0 = may halve, as the
-  annotation doc says); at or below 1 it multiplies (0.5 = may halve).
+- ``maxScaleRate`` is a factor per tick that never turns the direction round:
+  a scale-down rate above 1 divides (2.0 = may halve, as the annotation doc
+  says), at or below 1 it multiplies (0.5 = may halve); a scale-up rate below
+  1 divides (0.5 = may double), at or above 1 it multiplies (2.0 = may double).
 
 As built (quirks): ``policy-period-ignored`` (each 10 s tick is a new period),
 ``select-disabled-needs-policies``, ``never-scales-to-zero`` (the scale-down
-floor is 1), ``down-rate-multiplies`` (a rate of 2.0 doubles the "floor" and
-turns a scale-down into a scale-up).
+floor is 1), ``rate-reverses-direction`` (rates multiply as written: a
+scale-down rate of 2.0 doubles the "floor", turning a scale-down into a
+scale-up; a scale-up rate of 0.5 halves the "cap", turning a scale-up into a
+scale-down).
 
 ``ScaleEvents`` is what the controller remembers between ticks: it must call
 ``record(now, previous, new)`` after each successful write of the target.
@@ -27,9 +31,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .gomath import go_floor, go_int
+from .gomath import go_ceil, go_floor, go_int
 from .model import Model
-from .scaling_context import DEFAULT_DOWN_RATE, ScalingContext
+from .scaling_context import DEFAULT_DOWN_RATE, DEFAULT_UP_RATE, ScalingContext
 from .spec import ScalingPolicy
 
 MAX_PERIOD_SECONDS = 1800   # the CRD's bound on periodSeconds: older events never matter
@@ -120,9 +124,18 @@ def _down(ctx: ScalingContext, current: int, desired: int, model: Model,
 def down_rate_floor(replicas: int, rate: float, model: Model) -> int:
     """The fewest replicas a scale-down from ``replicas`` may reach in one tick under ``maxScaleRate``."""
     rate = rate if rate > 0 else DEFAULT_DOWN_RATE
-    if rate > 1 and not model.has("down-rate-multiplies"):
+    if rate > 1 and not model.has("rate-reverses-direction"):
         return go_floor(replicas / rate)
     return go_floor(replicas * rate)
 
 
-__all__ = ["ScaleEvents", "apply_policies", "down_rate_floor", "policy_limit", "MAX_PERIOD_SECONDS"]
+def up_rate_ceiling(replicas: int, rate: float, model: Model) -> int:
+    """The most replicas a scale-up from ``replicas`` may reach in one tick under ``maxScaleRate``."""
+    rate = rate if rate > 0 else DEFAULT_UP_RATE
+    if rate < 1 and not model.has("rate-reverses-direction"):
+        return go_ceil(replicas / rate)
+    return go_ceil(replicas * rate)
+
+
+__all__ = ["ScaleEvents", "apply_policies", "down_rate_floor", "policy_limit", "up_rate_ceiling",
+           "MAX_PERIOD_SECONDS"]
