@@ -112,7 +112,13 @@ def create_pod_network(pod_uid: str, address: str) -> PodNetwork:
 
 
 def delete_pod_network(netns: str) -> None:
-    """Remove a pod's namespace; its veth pair goes with it."""
+    """Remove a pod's veth pair, then its namespace.
+
+    Deleting the namespace alone also removes the pair, but the kernel does that
+    asynchronously: the host end can outlive the call, so it is deleted first.
+    """
+    if netns in pod_namespaces():
+        ip("-n", netns, "link", "del", "eth0", check=False)
     ip("netns", "del", netns, check=False)
 
 
