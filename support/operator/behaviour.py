@@ -9,15 +9,18 @@ deliberately broken ones by wrapping or replacing these functions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Callable, Mapping, Protocol
+from typing import Callable, Iterable, Mapping, Protocol
 
-from support.reference import budscaler, kpa
+from support.clock import parse_rfc3339
+from support.reference import budscaler, collection, kpa, status_rules
 from support.reference.budscaler import PredictionData, Recommendation, ScaleRequest
+from support.reference.kpa import KpaWindows
 from support.reference.learning.system import LearningSystem
 from support.reference.model import CONTRACT, Model, model_named
 from support.reference.schedule import active_hint
 from support.reference.spec import ScalerSpec, ScheduleHint, validate
 from support.reference.stabilization import RecommendationWindow
+from support.operator.scraping import Gatherer, Planner
 
 
 class Strategy(Protocol):
@@ -29,25 +32,32 @@ class LearningFactory(Protocol):
                  enabled: bool, model: Model) -> LearningSystem: ...
 
 
+@dataclass
+class ScalerWindows(RecommendationWindow):
+    """What the controller remembers of one scaler between ticks: its recommendations (stabilization)
+    and KPA's stable and panic windows of load. Lost when the controller restarts, as in the code."""
+
+    kpa: KpaWindows = field(default_factory=KpaWindows)
+
+
+def kpa_strategy(request: ScaleRequest, model: Model, window: RecommendationWindow) -> Recommendation:
+    """KPA over the scaler's own load windows (a plain RecommendationWindow: fresh windows every tick)."""
+    return kpa.recommend(request, model, window, window.kpa if isinstance(window, ScalerWindows) else None)
+
+
 # HPA (the controller's own HPA object) is not modelled; KPA and BudScaler are.
-STRATEGIES: Mapping[str, Strategy] = {"BudScaler": budscaler.recommend, "KPA": kpa.recommend}
+STRATEGIES: Mapping[str, Strategy] = {"BudScaler": budscaler.recommend, "KPA": kpa_strategy}
 
 
 def set_ready(status: dict, ok: bool, reason: str, message: str, now_text: str, model: Model) -> None:
-    """The Ready condition rule of §2.8; the contract also refreshes reason and message."""
-    wanted = "True" if ok else "False"
-    conditions = [dict(c) for c in status.get("conditions") or []]
-    existing = next((c for c in conditions if c.get("type") == "Ready"), None)
-    fresh = {"type": "Ready", "status": wanted, "reason": reason, "message": message,
-             "lastTransitionTime": now_text}
-    if existing is None:
-        conditions.append(fresh)
-    elif existing.get("status") != wanted:
-        existing.clear()
-        existing.update(fresh)
-    elif not model.has("ready-reason-not-refreshed"):
-        existing.update(reason=reason, message=message)
-    status["conditions"] = conditions
+    """The Ready condition: the one condition rule of §2.8 (status_rules.set_condition)."""
+    set_condition(status, "Ready", "True" if ok else "False", reason, message, now_text, model)
+
+
+def set_condition(status: dict, type_: str, value: str, reason: str, message: str, now_text: str,
+                  model: Model) -> None:
+    status["conditions"] = status_rules.set_condition(status.get("conditions") or [], type_, value, reason,
+                                                      message, parse_rfc3339(now_text), model)
 
 
 def write_prediction_status(status: dict, prediction: PredictionData | None, model: Model) -> None:
@@ -73,6 +83,13 @@ class Behaviour:
     learning_system: LearningFactory = LearningSystem
     active_hint: Callable[[list[ScheduleHint], float], ScheduleHint | None] = active_hint
     prediction_status: Callable[[dict, PredictionData | None, Model], None] = write_prediction_status
+    # metric sources (§3): what to GET for each source, and what the replies say
+    plan_collection: Planner = collection.plan
+    gather_collection: Gatherer = collection.gather
+    # conditions beyond Ready (§2.6, §2.8): ScalingActive after a collection, ConflictDetected
+    scaling_active: Callable[[Mapping[str, str], Iterable[str], Model], tuple[str, str, str] | None] = \
+        status_rules.scaling_active
+    conflict: Callable[[Mapping, Iterable[Mapping], Model], str | None] = status_rules.conflict
 
     def with_model(self, model: Model) -> "Behaviour":
         return replace(self, model=model)

@@ -18,15 +18,16 @@ from kubernetes.client.exceptions import ApiException
 
 from support.clock import parse_rfc3339, rfc3339
 from support.operator import learning, scraping
-from support.operator.behaviour import Behaviour
+from support.operator.behaviour import Behaviour, ScalerWindows, set_condition
 from support.operator.events import EventRecorder
 from support.kube.informer import Informer, parse_selector
 from support.kube.api import SCALABLE, SCALER, Kind, KubeApi, error_message
 from support.reference.budscaler import Recommendation, ScaleRequest
 from support.reference.pods import PodCounts
+from support.reference.policies import ScaleEvents
 from support.reference.scaling_context import ScalingContext
 from support.reference.spec import ScalerSpec
-from support.reference.stabilization import RecommendationWindow
+from support.reference.status_rules import target_problem
 
 HISTORY_LIMIT = 10
 READY_MESSAGE = "BudAIScaler is ready and operating"
@@ -57,7 +58,8 @@ class Reconciler:
         self._api, self._clock, self._behaviour, self._targets = api, clock, behaviour, targets
         self._scalers, self._pods, self._events, self._log = scalers, pods, events, log
         self._http = scraping.new_http()
-        self._windows: dict[tuple[str, str], RecommendationWindow] = {}
+        self._windows: dict[tuple[str, str], ScalerWindows] = {}
+        self._scale_events: dict[tuple[str, str], ScaleEvents] = {}
         self._predictor = learning.new_predictor()
         self._learning = learning.LearningData(api, behaviour, log)
 
@@ -66,6 +68,7 @@ class Reconciler:
 
     def forget(self, namespace: str, name: str) -> None:
         self._windows.pop((namespace, name), None)
+        self._scale_events.pop((namespace, name), None)
 
     def reconcile(self, scaler: dict) -> None:
         """One pass over a live scaler that carries the finalizer."""
@@ -76,7 +79,7 @@ class Reconciler:
         now = self._clock.now()
         try:
             spec = ScalerSpec.from_object(scaler)
-            self._check(spec)
+            self._check(spec, scaler)
             self._scale(scaler, spec, status, now)
             self._behaviour.ready(status, True, "ScalerReady", READY_MESSAGE, rfc3339(now), model)
         except ReconcileError as error:
@@ -85,17 +88,13 @@ class Reconciler:
         self._write_status(scaler, status)
 
     # -- steps -------------------------------------------------------------------------
-    def _check(self, spec: ScalerSpec) -> None:
+    def _check(self, spec: ScalerSpec, scaler: dict) -> None:
         problem = self._behaviour.validate(spec)
         if problem:
             raise ReconcileError("ValidationFailed", problem)
-        target = spec.scale_target_ref
-        for other in self._scalers.list(spec.namespace):
-            ref = (other.get("spec") or {}).get("scaleTargetRef") or {}
-            if other["metadata"]["name"] != spec.name and ref.get("kind") == target.kind \
-                    and ref.get("name") == target.name:
-                raise ReconcileError("ConflictDetected", f"conflict: BudAIScaler {other['metadata']['name']} "
-                                                         f"is already targeting {target.kind}/{target.name}")
+        conflict = self._behaviour.conflict(scaler, self._scalers.list(spec.namespace), self._behaviour.model)
+        if conflict:
+            raise ReconcileError("ConflictDetected", conflict)
         if spec.scaling_strategy not in self._behaviour.strategies:
             raise ReconcileError("ReconciliationFailed",
                                  f"scaling strategy {spec.scaling_strategy} is not modelled by the reference controller")
@@ -106,39 +105,48 @@ class Reconciler:
         current = scale.replicas
         pods = [p for p in self._pods.list(spec.namespace, scale.selector)
                 if not p["metadata"].get("deletionTimestamp")]
-        collection = scraping.collect(spec, pods, model, self._http)
+        collection = scraping.collect(spec, pods, model, self._http, self._api,
+                                      behaviour.plan_collection, behaviour.gather_collection)
         for metric, error in collection.errors.items():
             self._log(f"{spec.namespace}/{spec.name}: metric {metric}: {error}")
+        self._scaling_active(status, collection, now)
         previous_actual = status.get("actualScale", current)
         prediction = learning.predict(behaviour, self._predictor, spec, collection.snapshots, previous_actual, now)
         counts = PodCounts.from_pods(pods)
         request = ScaleRequest(spec=spec, context=ScalingContext.build(spec, spec.annotations, model),
                                current=current, ready=counts.ready, starting=counts.starting,
                                snapshots=collection.snapshots, now=now,
-                               last_scale_time=_optional_time(status.get("lastScaleTime")), prediction=prediction)
-        window = self._windows.setdefault((spec.namespace, spec.name), RecommendationWindow())
+                               last_scale_time=_optional_time(status.get("lastScaleTime")), prediction=prediction,
+                               scale_events=self._scale_events.setdefault((spec.namespace, spec.name), ScaleEvents()))
+        window = self._windows.setdefault((spec.namespace, spec.name), ScalerWindows())
         decision = behaviour.strategies[spec.scaling_strategy](request, model, window)
         scaled = decision.replicas != current
         if scaled:
             self._write_scale(spec, decision.replicas)
+            request.scale_events.record(now, current, decision.replicas)
             self._log(f"{spec.namespace}/{spec.name}: {decision.reason}")
             self._events.scaled(scaler, current, decision.replicas, decision.reason)
         self._learning.learn(scaler, spec, collection, current, decision, prediction, previous_actual, status, now)
         behaviour.prediction_status(status, prediction, model)
         self._record(status, spec, scale, current, decision, scaled, now)
 
+    def _scaling_active(self, status: dict, collection: scraping.Collection, now: float) -> None:
+        """ScalingActive says whether the scaler could read its metrics (contract; never written as built)."""
+        model = self._behaviour.model
+        said = self._behaviour.scaling_active(collection.errors, list(collection.snapshots), model)
+        if said is not None:
+            set_condition(status, "ScalingActive", *said, rfc3339(now), model)
+
     def _read_scale(self, spec: ScalerSpec) -> Scale:
         target = spec.scale_target_ref
         kind = SCALABLE.get(target.kind)
         if kind is None:
-            raise ReconcileError("ReconciliationFailed", f"scaling failed: failed to get scale: "
-                                                         f"generic scale not implemented for {target.kind}/{target.name}")
+            raise ReconcileError("ReconciliationFailed", target_problem(target.kind, target.name, found=False))
         cached = self._targets(kind)
         if cached is not None:
             obj = cached.get(spec.namespace, target.name)
             if obj is None:
-                raise ReconcileError("ReconciliationFailed", f"scaling failed: failed to get scale: "
-                                                             f'{kind.plural}.{kind.group} "{target.name}" not found')
+                raise ReconcileError("ReconciliationFailed", target_problem(target.kind, target.name, found=False))
             selector = (obj.get("spec") or {}).get("selector") or {}
             if not selector.get("matchExpressions"):
                 return Scale(replicas=(obj.get("spec") or {}).get("replicas", 1),
@@ -147,6 +155,8 @@ class Reconciler:
         try:
             scale = self._api.get(kind, spec.namespace, target.name, "scale")
         except ApiException as error:
+            if error.status == 404:
+                raise ReconcileError("ReconciliationFailed", target_problem(target.kind, target.name, False)) from None
             raise ReconcileError("ReconciliationFailed", f"scaling failed: failed to get scale: "
                                                          f"{error_message(error)}") from None
         observed = scale.get("status") or {}

@@ -1,23 +1,27 @@
-"""Metric collection for the reference controller, over real HTTP as in production (§3.1, §3.2).
+"""Metric collection for the reference controller, over real HTTP as in production (§3.1-§3.6).
 
-Each pod-type source is read from every Ready pod at `http://<podIP>:<port><path>`;
-the values are parsed by the reference model's parser and aggregated into a snapshot.
-The same bodies also yield the LLM serving metrics (GPU cache, queue) that the
-learning system's pattern detector needs.
+The reference model plans each source's GETs (`collection.plan`: a URL on every
+ready pod, an endpoint, or a metrics API path on the Kubernetes API server) and
+reads the replies (`collection.gather`); this module only makes the requests.
+Endpoint URLs naming a Service go through `resolve` (cluster DNS in a pod, the
+API server's view of the Service out of one). The same bodies also yield the LLM
+serving metrics (GPU cache, queue) that the learning system's pattern detector needs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Callable, Protocol, Sequence
 
 import urllib3
+from kubernetes.client.exceptions import ApiException
 
-from support.reference.metrics import MetricNotFound, Snapshot, parse_metric, pod_metrics_url, pod_source_snapshot
+from support.kube.api import KubeApi, error_message
+from support.reference.collection import Collection, SourcePlan
+from support.reference.metrics import MetricNotFound, parse_metric
 from support.reference.model import Model
-from support.reference.pods import ready_pods, running_pods
-from support.reference.spec import MetricSource, ScalerSpec
+from support.reference.sources import Fetch, Reply
+from support.reference.spec import ScalerSpec
 
-POD_SOURCE_TYPES = ("pod", "inferenceEngine")
 SCRAPE_TIMEOUT = 10.0
 
 # vLLM's names for what the pattern detector reads (cache usage is a 0-1 fraction in vLLM).
@@ -28,12 +32,16 @@ LLM_METRIC_NAMES = {
     "token_throughput": "vllm:avg_generation_throughput_toks_per_s",
 }
 
+__all__ = ["Collection", "collect", "fetch", "llm_metrics", "new_http"]
 
-@dataclass
-class Collection:
-    snapshots: dict[str, Snapshot] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    bodies: list[str] = field(default_factory=list)  # bodies of the first pod source, for LLM metrics
+
+class Planner(Protocol):
+    def __call__(self, spec: ScalerSpec, namespace: str, pods: Sequence[dict], model: Model) -> list[SourcePlan]: ...
+
+
+class Gatherer(Protocol):
+    def __call__(self, plans: Sequence[SourcePlan], replies: Sequence[Sequence[Reply]], pods: Sequence[dict],
+                 model: Model) -> Collection: ...
 
 
 def new_http() -> urllib3.PoolManager:
@@ -41,51 +49,36 @@ def new_http() -> urllib3.PoolManager:
     return urllib3.PoolManager(maxsize=4, retries=False, timeout=urllib3.Timeout(total=SCRAPE_TIMEOUT))
 
 
-def collect(spec: ScalerSpec, pods: list[dict], model: Model, http: urllib3.PoolManager) -> Collection:
-    """Read every metric source of `spec` from the workload's pods."""
-    result = Collection()
-    running = running_pods(pods)
-    for source in spec.metrics_sources:
-        if not running:
-            result.errors[source.target_metric] = "no pods to collect metrics from"
-            continue
-        if source.metric_source_type not in POD_SOURCE_TYPES:
-            result.errors[source.target_metric] = (
-                f"metric source type {source.metric_source_type!r} is not modelled by the embedded cluster")
-            continue
-        _collect_pod_source(source, ready_pods(running), model, http, result)
-    return result
+def collect(spec: ScalerSpec, pods: list[dict], model: Model, http: urllib3.PoolManager, api: KubeApi,
+            plan: Planner, gather: Gatherer, resolve: Callable[[str], str] = lambda url: url) -> Collection:
+    """Read every metric source of `spec`: the model's plan, these requests, the model's reading."""
+    plans = plan(spec, spec.namespace, pods, model)
+    replies = [[_reply(one, http, api, resolve) for one in source_plan.fetches] for source_plan in plans]
+    return gather(plans, replies, pods, model)
 
 
-def _collect_pod_source(source: MetricSource, ready: list[dict], model: Model, http: urllib3.PoolManager,
-                        result: Collection) -> None:
-    values, failures, bodies = [], [], []
-    for pod in ready:
+def _reply(one: Fetch, http: urllib3.PoolManager, api: KubeApi, resolve: Callable[[str], str]) -> Reply:
+    if not one.url:
+        return Reply(None, error="no address to read from")
+    if one.api == "kubernetes":
         try:
-            body = _fetch(pod, source, http)
-            values.append(parse_metric(body, source.target_metric))
-            bodies.append(body)
-        except (MetricNotFound, urllib3.exceptions.HTTPError, OSError, ValueError) as error:
-            failures.append(f"{pod['metadata']['name']}: {error}")
-    snap = pod_source_snapshot(values, len(ready), model)
-    if snap is None:
-        result.errors[source.target_metric] = ("failed to collect metrics from any pod: " + "; ".join(failures)
-                                               if failures else "no ready pods to query")
-        return
-    result.snapshots[source.target_metric] = snap
-    if not result.bodies:
-        result.bodies = bodies
+            return Reply(200, api.text("GET", one.url))
+        except ApiException as error:
+            return Reply(error.status or None, error.body or "", error_message(error))
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            return Reply(None, error=str(error))
+    code, body = fetch(http, resolve(one.url), one.timeout, one.headers)
+    return Reply(None, error=body) if code is None else Reply(code, body)
 
 
-def _fetch(pod: dict, source: MetricSource, http: urllib3.PoolManager) -> str:
-    ip = (pod.get("status") or {}).get("podIP")
-    if not ip:
-        raise ValueError("pod has no IP")
-    url = pod_metrics_url(ip, source)
-    response = http.request("GET", url)
-    if response.status != 200:
-        raise ValueError(f"unexpected status code {response.status} from {url}")
-    return response.data.decode("utf-8", "replace")
+def fetch(http: urllib3.PoolManager, url: str, timeout: float,
+          headers: dict[str, str] | None = None) -> tuple[int | None, str]:
+    """(status code, body) of a GET; (None, why) when the request itself failed."""
+    try:
+        response = http.request("GET", url, headers=dict(headers or {}), timeout=urllib3.Timeout(total=timeout))
+    except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
+        return None, str(error)
+    return response.status, response.data.decode("utf-8", "replace")
 
 
 def llm_metrics(bodies: list[str]) -> dict[str, float]:
