@@ -92,8 +92,8 @@ class Scenario:
         self.target.clock.settle()
         return True
 
-    def _scaler_object(self) -> dict:
-        name = self.scaler_name()
+    def _scaler_object(self, name: str | None = None) -> dict:
+        name = name or self.scaler_name()
         if not self._cached():
             return self.cluster.scaler(self.namespace, name)
         found = self.feed.get(SCALER_KIND, name)
@@ -130,6 +130,16 @@ class Scenario:
             self.scaler = scalers[-1]
         return refs
 
+    def apply_scaler_as(self, config: str, name: str) -> None:
+        """Apply the BudAIScaler of `config` under another name; the scenario's scaler stays the one it was."""
+        documents = [d for d in manifests.load_manifests(config, namespace=self.namespace)
+                     if d.get("kind") == SCALER_KIND]
+        if not documents:
+            raise LookupError(f'"{config}" holds no BudAIScaler')
+        for document in documents:
+            document["metadata"]["name"] = name
+        self.applied.extend(self.cluster.apply(documents))
+
     def deploy_workload(self, label: str) -> InferenceWorkload:
         workload = INFERENCE_WORKLOADS[label]
         self.apply(workload.manifest)
@@ -151,8 +161,9 @@ class Scenario:
             raise LookupError("no BudAIScaler applied in this scenario yet")
         return self.scaler
 
-    def status(self) -> ScalerStatus:
-        return ScalerStatus.from_object(self._scaler_object())
+    def status(self, scaler: str | None = None) -> ScalerStatus:
+        """The status of the scenario's scaler, or of another one of this scenario by name."""
+        return ScalerStatus.from_object(self._scaler_object(scaler))
 
     def desired_replicas(self) -> int:
         desired = self.status().desired_replicas

@@ -47,6 +47,17 @@ LOWERED_MAX = ("A lowered maximum applies at once, whatever the stabilization wi
                "[changed=lowered maximum, usage=95%, reached=5, min=1, max=3]")
 RAISED_MIN = ("A raised minimum applies at once, whatever the stabilization windows "
               "[changed=raised minimum, usage=85%, reached=2, min=4, max=5]")
+NO_DATA = "No scaling on no data when the metrics of every pod {0} [fault={0}]"
+SAYS_NO_METRICS = "The scaler says when it cannot read its metrics, and when it can again [fault={}, explanation={}]"
+NO_METRICS = (("fail", "failed to collect metrics from any pod"),
+              ("answer garbage", "metric vllm:gpu_cache_usage_perc not found"))
+BAD_TARGET = ("A target that {0} makes the scaler not Ready until it is put right "
+              "[problem={0}, kind={1}, name={2}, failure={3}]")
+BAD_TARGETS = (("does not exist", "Deployment", "no-such-model",
+                'failed to get deployment: deployments.apps "no-such-model" not found'),
+               ("is of a kind it cannot scale", "DaemonSet", "llm-inference-sim",
+                "generic scale not implemented for DaemonSet/llm-inference-sim"))
+NEWER_CONFLICT = "Of two scalers on one deployment the newer reports the conflict"
 
 
 @dataclass(frozen=True)
@@ -93,9 +104,17 @@ CAUGHT_BY = {
     "learning-status-fields-unset": catch(
         "learning", {"The learning status says since when, how much and how this hour compares"}, DATA_POINT),
     "overall-is-direction": catch("accuracy", {QUICK}, None),
+    "always-ready": catch("failure_modes", {BAD_TARGET.format(*row) for row in BAD_TARGETS}, NO_DATA.format("fail")),
+    "failures-read-as-zero": catch("failure_modes", {NO_DATA.format("fail"), NO_DATA.format("answer garbage")},
+                                   NEWER_CONFLICT),
+    "no-scaling-active-condition": catch("failure_modes", {SAYS_NO_METRICS.format(*row) for row in NO_METRICS},
+                                         NO_DATA.format("fail")),
+    "no-conflict-check": catch("failure_modes", {NEWER_CONFLICT}, NO_DATA.format("fail")),
+    "conflict-blocks-both": catch("failure_modes", {"The older of two scalers on one deployment keeps scaling it"},
+                                  NEWER_CONFLICT),
 }
 # The issues ask that every scenario of these features is caught by some broken model.
-EVERY_SCENARIO_GUARDED = ("learning", "accuracy")
+EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes")
 
 
 def scenario_lines(feature: str) -> dict[str, int]:

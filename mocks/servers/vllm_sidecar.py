@@ -8,6 +8,9 @@ sidecar served it, so `basic-test` targets "70".
                    vllm:num_requests_waiting (label model_name="test-model")
     GET /set?gpu_cache=F&requests_running=N&requests_waiting=N
                    any non-empty subset; 200 "OK", or 400 and nothing changed
+    GET /fault?metrics=error|garbage|none
+                   /metrics answers 500, or 200 with a body that holds no metric, or
+                   again the values (none); 400 for anything else
     GET /status    the values as JSON
     GET /health, /ready   200 "OK"
 
@@ -26,7 +29,8 @@ from http.server import ThreadingHTTPServer
 from typing import Callable, Mapping
 
 import mockhttp
-from mockhttp import SettableGauges, from_env, parse_count, parse_percent, server_for
+from mockhttp import TEXT, BadRequest, SettableGauges, from_env, ok, parse_count, parse_percent, parse_query, \
+    server_for
 
 DEFAULT_PORT = 9000
 MODEL_NAME = "test-model"
@@ -37,6 +41,11 @@ METRICS = (
     ("vllm:num_requests_waiting", "requests_waiting", "Requests waiting in the queue."),
 )
 
+
+FAULTS = {
+    "error": (500, TEXT, "metrics temporarily unavailable\n"),
+    "garbage": (200, TEXT, "<html><body>Service Unavailable</body></html>\n"),
+}
 
 PARSERS = {"gpu_cache": parse_percent, "requests_running": parse_count,
            "requests_waiting": parse_count}
@@ -50,6 +59,18 @@ class Sidecar(SettableGauges):
     def __init__(self, gpu_cache: float, requests_running: int, requests_waiting: int):
         super().__init__({"gpu_cache": gpu_cache, "requests_running": requests_running,
                           "requests_waiting": requests_waiting})
+        self._fault = "none"
+
+    def handle(self, path: str, query: str) -> tuple[int, str, str]:
+        if path == "/fault":
+            mode = parse_query(query, ("metrics",)).get("metrics", "")
+            if mode not in (*FAULTS, "none"):
+                raise BadRequest(f"/fault?metrics= takes one of: {', '.join((*FAULTS, 'none'))}")
+            self._fault = mode
+            return ok()
+        if path == "/metrics" and self._fault in FAULTS:
+            return FAULTS[self._fault]
+        return super().handle(path, query)
 
     def parse(self, name: str, text: str, current: Mapping[str, object]) -> object:
         return PARSERS[name](name, text)

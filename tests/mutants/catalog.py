@@ -22,6 +22,7 @@ from support.reference.learning.accuracy_tracker import AccuracyTracker
 from support.reference.learning.patterns import PatternDetector
 from support.reference.learning.seasonal import SeasonalManager
 from support.reference.learning.system import LearningSystem
+from support.reference.metrics import snapshot
 from support.reference.model import Model
 
 
@@ -140,6 +141,23 @@ def _never_ready(status, ok, reason, message, now_text, model):
     set_ready(status, False, "ReconciliationFailed", "mutant: never ready", now_text, model)
 
 
+def _always_ready(status, ok, reason, message, now_text, model):
+    set_ready(status, True, "ScalerReady", "BudAIScaler is ready and operating", now_text, model)
+
+
+def _failures_read_as_zero(behaviour: Behaviour) -> Behaviour:
+    """A source that could not be read counts as reading 0 (and no longer as an error)."""
+    gather = behaviour.gather_collection
+
+    def broken(plans, replies, pods, model):
+        result = gather(plans, replies, pods, model)
+        for metric in list(result.errors):
+            result.snapshots[metric] = snapshot([0.0])
+            del result.errors[metric]
+        return result
+    return dataclasses.replace(behaviour, gather_collection=broken)
+
+
 MUTANTS: dict[str, Mutant] = {
     "ignore-max-replicas": Mutant(_with_context(max_replicas=10_000)),
     "ignore-min-replicas": Mutant(_with_context(min_replicas=0)),
@@ -165,4 +183,9 @@ MUTANTS: dict[str, Mutant] = {
     "tolerance-a-hundredth": Mutant(_as_built_in("tolerance-as-percent")),
     "learning-status-fields-unset": Mutant(_as_built_in("learning-status-fields-unset")),
     "overall-is-direction": Mutant(_as_built_in("direction-accuracy-is-overall")),
+    "always-ready": Mutant(lambda b: dataclasses.replace(b, ready=_always_ready)),
+    "failures-read-as-zero": Mutant(_failures_read_as_zero),
+    "no-scaling-active-condition": Mutant(_as_built_in("only-ready-condition")),
+    "no-conflict-check": Mutant(lambda b: dataclasses.replace(b, conflict=lambda scaler, others, model: None)),
+    "conflict-blocks-both": Mutant(_as_built_in("conflict-blocks-both")),
 }
