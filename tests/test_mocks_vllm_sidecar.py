@@ -128,3 +128,23 @@ def test_it_runs_by_hand_from_any_directory_and_stops_on_ctrl_c(tmp_path, how):
             process.communicate()
     assert process.returncode == 0, err
     assert out == f"vllm_sidecar serving on 0.0.0.0:{port}\nvllm_sidecar stopping\n"
+
+
+@pytest.mark.parametrize("mode, status, holds_metric", [("error", 500, False), ("garbage", 200, False)])
+def test_a_fault_breaks_metrics_until_it_is_lifted(serve, mode, status, holds_metric):
+    client = serve()
+    assert client.get("/fault", params={"metrics": mode}).status_code == 200
+    response = client.get("/metrics")
+    assert response.status_code == status
+    assert ("vllm:gpu_cache_usage_perc" in response.text) is holds_metric
+    assert client.get("/status").status_code == 200
+    assert client.get("/fault", params={"metrics": "none"}).status_code == 200
+    assert samples(client.get("/metrics").text) == {GPU: 85.0, RUNNING: 5, WAITING: 10}
+
+
+@pytest.mark.parametrize("query", [{"metrics": "slow"}, {"other": "error"}])
+def test_an_unknown_fault_is_refused_and_changes_nothing(serve, query):
+    client = serve()
+    response = client.get("/fault", params=query)
+    assert response.status_code == 400
+    assert client.get("/metrics").status_code == 200
