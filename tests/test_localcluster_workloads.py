@@ -142,14 +142,22 @@ def running(cluster, replicas: int = 2, name: str = "web") -> list[dict]:
 
 # -- deployments get pods that run their program ----------------------------------
 
-def test_a_deployment_gets_its_replicas_as_pods_owned_by_it(cluster):
+def test_a_deployment_gets_a_replica_set_whose_pods_it_owns(cluster):
     cluster.store.create("ConfigMap", configmap())
     created = cluster.store.create("Deployment", deployment(replicas=3))
+    [replica_set] = cluster.store.list("ReplicaSet", NS)
+    owner = replica_set["metadata"]["ownerReferences"][0]
+    assert (owner["kind"], owner["uid"], owner["controller"]) == ("Deployment", created["metadata"]["uid"], True)
+    template_hash = replica_set["metadata"]["labels"]["pod-template-hash"]
+    assert replica_set["metadata"]["name"] == f"web-{template_hash}" and replica_set["spec"]["replicas"] == 3
+    assert replica_set["spec"]["selector"]["matchLabels"] == {"app": "web", "pod-template-hash": template_hash}
+    assert replica_set["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "1"
     found = pods(cluster)
     assert len(found) == 3
     for pod in found:
-        assert pod["metadata"]["ownerReferences"][0]["uid"] == created["metadata"]["uid"]
-        assert pod["metadata"]["name"].startswith("web-" + pod["metadata"]["labels"]["pod-template-hash"] + "-")
+        owner = pod["metadata"]["ownerReferences"][0]
+        assert (owner["kind"], owner["uid"]) == ("ReplicaSet", replica_set["metadata"]["uid"])
+        assert pod["metadata"]["name"].startswith(f"web-{template_hash}-")
         assert pod["status"]["phase"] == "Pending"
         assert {"type": "PodScheduled", "status": "True"}.items() <= pod["status"]["conditions"][0].items()
 
@@ -234,15 +242,45 @@ def test_scaling_to_zero_removes_every_pod_and_stops_its_server(cluster):
         http_get(ip, 8080)
 
 
-def test_a_template_change_replaces_the_pods(cluster):
-    old = {p["metadata"]["name"] for p in running(cluster, replicas=2)}
+def test_a_template_change_rolls_out_a_new_replica_set_as_its_pods_become_ready(cluster):
+    running(cluster, replicas=4)
+    cluster.clock.advance(3.0)
+    old = {p["metadata"]["name"] for p in pods(cluster)}
     obj = cluster.store.get("Deployment", NS, "web")
     obj["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "GREETING", "value": "hello"})
     cluster.store.update("Deployment", obj)
-    cluster.clock.advance(1.0)
+    sets = {rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]: rs
+            for rs in cluster.store.list("ReplicaSet", NS)}
+    assert sorted(sets) == ["1", "2"]
+    # maxSurge 25% of 4 = 1 new pod at once; maxUnavailable 25% = 1 old pod may go at once
+    assert (sets["1"]["spec"]["replicas"], sets["2"]["spec"]["replicas"]) == (3, 2)
+    assert len(pods(cluster)) == 5, "never more than 4 + maxSurge pods"
+    for _ in range(4):
+        cluster.clock.advance(4.0)  # new pods run and turn ready; the rollout moves on
+    new = pods(cluster)
+    assert len(new) == 4 and not old & {p["metadata"]["name"] for p in new}
+    assert all(is_ready(p) for p in new)
+    old_set = cluster.store.get("ReplicaSet", NS, sets["1"]["metadata"]["name"])
+    assert old_set["spec"]["replicas"] == 0, "the old ReplicaSet stays, scaled to zero, as revision history"
+    assert json.loads(http_get(new[0]["status"]["podIP"], 8080)[1])["greeting"] == "hello"
+    status = cluster.store.get("Deployment", NS, "web")["status"]
+    assert (status["replicas"], status["updatedReplicas"], status["availableReplicas"]) == (4, 4, 4)
+    assert cluster.store.get("Deployment", NS, "web")["metadata"]["annotations"][
+        "deployment.kubernetes.io/revision"] == "2"
+
+
+def test_the_recreate_strategy_removes_the_old_pods_first(cluster):
+    cluster.store.create("ConfigMap", configmap())
+    body = deployment(replicas=2)
+    body["spec"]["strategy"] = {"type": "Recreate"}
+    cluster.store.create("Deployment", body)
+    cluster.clock.advance(4.0)
+    old = {p["metadata"]["name"] for p in pods(cluster)}
+    obj = cluster.store.get("Deployment", NS, "web")
+    obj["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "GREETING", "value": "hello"})
+    cluster.store.update("Deployment", obj)
     new = pods(cluster)
     assert len(new) == 2 and not old & {p["metadata"]["name"] for p in new}
-    assert json.loads(http_get(new[0]["status"]["podIP"], 8080)[1])["greeting"] == "hello"
 
 
 def test_deleting_a_pod_stops_its_server_and_the_deployment_replaces_it(cluster):

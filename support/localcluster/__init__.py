@@ -30,6 +30,8 @@ from support.localcluster.apiserver import Api, ApiServer
 from support.localcluster.controllers.deployments import DeploymentController
 from support.localcluster.controllers.garbage import GarbageCollector
 from support.localcluster.controllers.namespaces import NamespaceController
+from support.localcluster.controllers.replicasets import ReplicaSetController
+from support.localcluster.controllers.statefulsets import StatefulSetController
 from support.localcluster.kubeconfig import LOOPBACK_CERT, write_kubeconfig, write_tls_files
 from support.localcluster.node import images
 from support.localcluster.node.agent import NODE_NAME, NodeAgent, NodeConfig
@@ -84,7 +86,9 @@ def wire(clock: VirtualClock, *, start_delay: float = 1.0, ready_delay: float = 
         registry.register(prefix, runner)
     node = NodeAgent(store, clock, queue, registry, NodeConfig(NODE_NAME, start_delay, ready_delay, seed, kubeconfig))
     events = EventRecorder(store, clock, NODE_NAME)
-    controllers: list[Component] = [DeploymentController(store, clock, queue, events, NODE_NAME, seed),
+    controllers: list[Component] = [DeploymentController(store, clock, queue, events),
+                                    ReplicaSetController(store, queue, events, NODE_NAME, seed),
+                                    StatefulSetController(store, queue, events, NODE_NAME),
                                     NamespaceController(store, queue), GarbageCollector(store, queue)]
     return ClusterParts(store, queue, registry, node, [*controllers, node])
 

@@ -170,6 +170,22 @@ def _default_deployment(obj: dict) -> None:
     _default_pod_spec(spec.get("template", {}).setdefault("spec", {}))
 
 
+def _default_replica_set(obj: dict) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("replicas", 1)
+    _default_pod_spec(spec.get("template", {}).setdefault("spec", {}))
+
+
+def _default_stateful_set(obj: dict) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("replicas", 1)
+    spec.setdefault("podManagementPolicy", "OrderedReady")
+    spec.setdefault("revisionHistoryLimit", 10)
+    spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
+    spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
+    _default_pod_spec(spec.get("template", {}).setdefault("spec", {}))
+
+
 def _default_pod(obj: dict) -> None:
     _default_pod_spec(obj.setdefault("spec", {}))
     obj.setdefault("status", {}).setdefault("phase", "Pending")
@@ -202,5 +218,6 @@ def _default_namespace(obj: dict) -> None:
     labels.setdefault("kubernetes.io/metadata.name", obj["metadata"].get("name", ""))
 
 
-_BUILTIN_DEFAULTS = {"Deployment": _default_deployment, "Pod": _default_pod,
+_BUILTIN_DEFAULTS = {"Deployment": _default_deployment, "ReplicaSet": _default_replica_set,
+                     "StatefulSet": _default_stateful_set, "Pod": _default_pod,
                      "Service": _default_service, "Namespace": _default_namespace}

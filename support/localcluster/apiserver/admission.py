@@ -37,6 +37,8 @@ def _validate_builtin(resource: Resource, obj: dict) -> None:
     if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
         raise ApiError(422, "Invalid", f'{kind} "{name}" is invalid: spec.replicas: Invalid value: '
                                        f"{json.dumps(replicas)}: must be greater than or equal to 0")
+    if resource.kind in WORKLOAD_KINDS:
+        _validate_selector(kind, name, obj.get("spec") or {})
     pod_spec, path = _pod_spec(resource.kind, obj)
     if pod_spec is not None:
         for index, container in enumerate(pod_spec.get("containers") or []):
@@ -44,6 +46,18 @@ def _validate_builtin(resource: Resource, obj: dict) -> None:
                 if not container.get(field):
                     raise ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {path}.containers[{index}].{field}: '
                                                    "Required value")
+
+
+def _validate_selector(kind: str, name: str, spec: dict) -> None:
+    """A workload's selector is required and must select its own template's pods."""
+    selector = spec.get("selector") or {}
+    if not selector.get("matchLabels") and not selector.get("matchExpressions"):
+        raise ApiError(422, "Invalid", f'{kind} "{name}" is invalid: spec.selector: Required value')
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    if not all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items()):
+        shown = "map[string]string{" + ", ".join(f'"{k}":"{v}"' for k, v in sorted(labels.items())) + "}"
+        raise ApiError(422, "Invalid", f'{kind} "{name}" is invalid: spec.template.metadata.labels: Invalid value: '
+                                       f"{shown}: `selector` does not match template `labels`")
 
 
 def _pod_spec(kind: str, obj: dict) -> tuple[dict | None, str]:

@@ -58,6 +58,10 @@ KINDS: dict[str, dict] = {
                             "paused": "bool", "strategy": {"type": "string"}},
                    "status": {"replicas": "int32", "readyReplicas": "int32", "conditions": CONDITIONS}},
     "ReplicaSet": {"spec": WORKLOAD_SPEC, "status": {"replicas": "int32", "readyReplicas": "int32"}},
+    "StatefulSet": {"spec": {**WORKLOAD_SPEC, "serviceName": "string", "podManagementPolicy": "string",
+                             "revisionHistoryLimit": "int32",
+                             "updateStrategy": {"type": "string", "rollingUpdate": {"partition": "int32"}}},
+                    "status": {"replicas": "int32", "readyReplicas": "int32"}},
     "Event": {"involvedObject": {"kind": "string", "name": "string", "namespace": "string"},
               "reason": "string", "message": "string", "type": "string", "count": "int32"},
 }

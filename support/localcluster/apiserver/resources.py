@@ -80,6 +80,8 @@ BUILTIN: tuple[Resource, ...] = (
              {"status": READ_WRITE_SUB, "scale": READ_WRITE_SUB}),
     Resource("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, ("rs",), ("all",),
              {"status": READ_WRITE_SUB, "scale": READ_WRITE_SUB}),
+    Resource("apps", "v1", "statefulsets", "statefulset", "StatefulSet", True, ("sts",), ("all",),
+             {"status": READ_WRITE_SUB, "scale": READ_WRITE_SUB}),
     Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
              CRD_KIND, False, ("crd", "crds"), (), {"status": READ_WRITE_SUB}),
 )

@@ -191,6 +191,8 @@ BUILTIN_COLUMNS: dict[str, list[Column]] = {
                    ("Available", "string", 0, _field(".status.availableReplicas", 0)), AGE,
                    ("Containers", "string", 1, _containers("name")), ("Images", "string", 1, _containers("image")),
                    ("Selector", "string", 1, _selector)],
+    "StatefulSet": [NAME, ("Ready", "string", 0, _deploy_ready), AGE,
+                    ("Containers", "string", 1, _containers("name")), ("Images", "string", 1, _containers("image"))],
     "ReplicaSet": [NAME, ("Desired", "integer", 0, _field(".spec.replicas", 0)),
                    ("Current", "integer", 0, _field(".status.replicas", 0)),
                    ("Ready", "integer", 0, _field(".status.readyReplicas", 0)), AGE],

@@ -1,40 +1,39 @@
-"""The deployment controller: a Deployment's pods, and its status.
+"""The deployment controller: a Deployment runs its template through ReplicaSets it owns.
 
-Simplifications, on purpose: pods are owned directly by their Deployment (no
-ReplicaSets), though their names and `pod-template-hash` label look like
-Kubernetes'; a template change replaces all old pods at once (Recreate).
+As kube-controller-manager's: a template change makes a new ReplicaSet
+(`<deployment>-<pod-template-hash>`, revision annotation +1); RollingUpdate moves
+replicas from the old ReplicaSets to the new one within maxSurge/maxUnavailable
+as pods become available, Recreate scales the old ones to zero first; scaling
+the Deployment scales its only active ReplicaSet; old ReplicaSets beyond
+revisionHistoryLimit go. Simplifications: scaling in the middle of a rollout
+is not proportional (the rollout absorbs it); no pause, no progress deadline;
+minReadySeconds is 0 (available = ready).
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
-import random
+import math
 from functools import partial
 
 from support.clock import rfc3339
-from support.localcluster.access import ADDED, EventRecorder, TimerClock, WorkQueue
+from support.localcluster.access import EventRecorder, TimerClock, WorkQueue
+from support.localcluster.controllers import workloads
 from support.localcluster.errors import ApiError
 from support.localcluster.store import Store
 
 HASH_LABEL = "pod-template-hash"
-SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' rand.SafeEncodeString alphabet
+REVISION = "deployment.kubernetes.io/revision"
+DESIRED = "deployment.kubernetes.io/desired-replicas"
+MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
+COMPONENT = "deployment-controller"
 
 
 class DeploymentController:
-    def __init__(self, store: Store, clock: TimerClock, queue: WorkQueue, events: EventRecorder,
-                 node_name: str, seed: int = 0):
+    def __init__(self, store: Store, clock: TimerClock, queue: WorkQueue, events: EventRecorder):
         self._store, self._clock, self._queue, self._events = store, clock, queue, events
-        self._node_name = node_name
-        self._random = random.Random(seed)
-        self._order: dict[str, int] = {}  # pod uid -> the order we saw it created in (scale-down tie-break)
-        self._orders = itertools.count()
 
     def start(self) -> None:
         self._store.subscribe(self._on_event)
-        for pod in self._store.list("Pod"):
-            self._order.setdefault(pod["metadata"]["uid"], next(self._orders))
         for deployment in self._store.list("Deployment"):
             meta = deployment["metadata"]
             self._queue.submit(partial(self._reconcile, meta.get("namespace", ""), meta["name"]))
@@ -43,122 +42,176 @@ class DeploymentController:
         self._store.unsubscribe(self._on_event)
 
     def _on_event(self, event: str, kind: str, obj: dict) -> None:
-        meta = obj.get("metadata", {})
+        meta = obj["metadata"]
         if kind == "Deployment":
-            self._queue.submit(partial(self._reconcile, meta.get("namespace", ""), meta.get("name", "")))
-        elif kind == "Pod":
-            if event == ADDED:
-                self._order.setdefault(meta.get("uid", ""), next(self._orders))
-            owner = deployment_owner(obj)
+            self._queue.submit(partial(self._reconcile, meta.get("namespace", ""), meta["name"]))
+        elif kind == "ReplicaSet":
+            owner = workloads.controller_of(obj, "Deployment")
             if owner is not None:
                 self._queue.submit(partial(self._reconcile, meta.get("namespace", ""), owner))
 
+    # -- one pass -------------------------------------------------------------------
     def _reconcile(self, namespace: str, name: str) -> None:
         deployment = self._store.get("Deployment", namespace, name)
         if deployment is None:
             return
-        template_hash = template_hash_of(deployment)
-        pods = self._owned_pods(namespace, deployment["metadata"]["uid"])
-        current = [p for p in pods if p["metadata"].get("labels", {}).get(HASH_LABEL) == template_hash]
-        for stale in (p for p in pods if p not in current):
-            self._delete_pod(stale)
-        if not self._terminating(deployment):
-            self._scale(deployment, current, template_hash)
-        self._write_status(namespace, name)
+        sets = workloads.owned(self._store, "ReplicaSet", namespace, deployment["metadata"]["uid"])
+        new = next((rs for rs in sets if same_template(rs, deployment)), None)
+        if deployment["metadata"].get("deletionTimestamp") or workloads.terminating_namespace(self._store, namespace):
+            self._write_status(deployment, new, sets)
+            return
+        old = sorted((rs for rs in sets if rs is not new), key=_created)
+        if new is None:
+            new = self._create_replica_set(deployment, old)
+        if new is None:
+            return
+        sets = [*old, new]
+        if _strategy(deployment) == "Recreate":
+            self._recreate(deployment, new, old)
+        else:
+            self._roll(deployment, new, old)
+        self._clean_up(deployment, old)
+        self._write_status(self._store.get("Deployment", namespace, name) or deployment, new,
+                           workloads.owned(self._store, "ReplicaSet", namespace, deployment["metadata"]["uid"]))
 
-    def _scale(self, deployment: dict, current: list[dict], template_hash: str) -> None:
-        desired, have = desired_replicas(deployment), len(current)
-        if desired > have:
-            for _ in range(desired - have):
-                self._create_pod(deployment, template_hash)
-        elif desired < have:
-            for victim in sorted(current, key=self._scale_down_order)[:have - desired]:
-                self._delete_pod(victim)
-        if desired != have:
-            direction = "up" if desired > have else "down"
-            self._events.emit(deployment, "ScalingReplicaSet", "deployment-controller",
-                              f"Scaled {direction} replica set {deployment['metadata']['name']}-{template_hash} "
-                              f"from {have} to {desired}")
+    def _roll(self, deployment: dict, new: dict, old: list[dict]) -> None:
+        desired = workloads.replicas_of(deployment)
+        if not any(workloads.replicas_of(rs) > 0 for rs in old):
+            self._scale(deployment, new, desired)  # nothing to roll from: the new set takes the full count
+            return
+        surge, unavailable = max_surge(deployment), max_unavailable(deployment)
+        new_replicas = workloads.replicas_of(new)
+        if new_replicas > desired:
+            new = self._scale(deployment, new, desired)
+        else:
+            total = sum(workloads.replicas_of(rs) for rs in [*old, new])
+            if total < desired + surge:
+                new = self._scale(deployment, new, new_replicas + min(desired + surge - total, desired - new_replicas))
+        self._scale_down_old(deployment, new, old, desired - unavailable)
 
-    def _scale_down_order(self, pod: dict) -> tuple:
-        """Not-ready pods first, then the newest."""
-        seq = self._order.get(pod["metadata"]["uid"], -1)
-        return is_ready(pod), pod.get("status", {}).get("phase") == "Running", \
-            _negated(pod["metadata"].get("creationTimestamp", "")), -seq
-
-    def _terminating(self, deployment: dict) -> bool:
-        namespace = self._store.get("Namespace", None, deployment["metadata"].get("namespace", "")) or {}
-        return bool(deployment["metadata"].get("deletionTimestamp")) or \
-            namespace.get("status", {}).get("phase") == "Terminating"
-
-    def _create_pod(self, deployment: dict, template_hash: str) -> None:
-        for _ in range(20):
-            suffix = "".join(self._random.choice(SAFE_ALPHABET) for _ in range(5))
-            pod = pod_from_template(deployment, template_hash, suffix, self._now(), self._node_name)
-            try:
-                self._store.create("Pod", pod)
+    def _scale_down_old(self, deployment: dict, new: dict, old: list[dict], min_available: int) -> None:
+        all_sets = [*old, new]
+        new_unavailable = workloads.replicas_of(new) - _available(new)
+        room = sum(workloads.replicas_of(rs) for rs in all_sets) - min_available - new_unavailable
+        for rs in old:  # unhealthy replicas of old sets first: they would block the rollout
+            if room <= 0:
                 return
-            except ApiError as error:
-                if error.code != 409:
-                    raise
+            unhealthy = workloads.replicas_of(rs) - _available(rs)
+            if workloads.replicas_of(rs) > 0 and unhealthy > 0:
+                cut = min(room, unhealthy)
+                self._scale(deployment, rs, workloads.replicas_of(rs) - cut)
+                room -= cut
+        old = [self._store.get("ReplicaSet", rs["metadata"].get("namespace"), rs["metadata"]["name"]) or rs
+               for rs in old]
+        excess = sum(_available(rs) for rs in [*old, new]) - min_available
+        for rs in old:
+            if excess <= 0:
+                return
+            if workloads.replicas_of(rs) > 0:
+                cut = min(workloads.replicas_of(rs), excess)
+                self._scale(deployment, rs, workloads.replicas_of(rs) - cut)
+                excess -= cut
 
-    def _delete_pod(self, pod: dict) -> None:
+    def _recreate(self, deployment: dict, new: dict, old: list[dict]) -> None:
+        for rs in old:
+            if workloads.replicas_of(rs) > 0:
+                self._scale(deployment, rs, 0)
+        if all((rs.get("status") or {}).get("replicas", 0) == 0 for rs in old):
+            self._scale(deployment, new, workloads.replicas_of(deployment))
+
+    # -- ReplicaSets ----------------------------------------------------------------
+    def _create_replica_set(self, deployment: dict, old: list[dict]) -> dict | None:
+        meta, spec = deployment["metadata"], deployment.get("spec") or {}
+        template_hash = workloads.safe_hash(spec.get("template") or {})
+        template = _with_hash(spec.get("template") or {}, template_hash)
+        revision = 1 + max((int((rs["metadata"].get("annotations") or {}).get(REVISION, "0") or 0) for rs in old),
+                           default=0)
+        selector = spec.get("selector") or {}
+        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+              "metadata": {"name": f"{meta['name']}-{template_hash}", "namespace": meta.get("namespace", ""),
+                           "labels": dict(template["metadata"]["labels"]),
+                           "annotations": {REVISION: str(revision), DESIRED: str(workloads.replicas_of(deployment)),
+                                           MAX_REPLICAS: str(workloads.replicas_of(deployment)
+                                                             + max_surge(deployment))},
+                           "ownerReferences": [workloads.owner_reference(deployment)]},
+              "spec": {"replicas": 0, "minReadySeconds": spec.get("minReadySeconds", 0),
+                       "selector": {**selector, "matchLabels": {**(selector.get("matchLabels") or {}),
+                                                                HASH_LABEL: template_hash}},
+                       "template": template}}
         try:
-            self._store.delete("Pod", pod["metadata"].get("namespace"), pod["metadata"]["name"])
+            created = self._store.create("ReplicaSet", rs)
         except ApiError as error:
-            if error.code != 404:
-                raise
+            if error.code == 409:  # a set of that name exists but is not ours (a hash collision): leave it
+                return None
+            raise
+        self._set_revision(deployment, str(revision))
+        return created
 
-    def _owned_pods(self, namespace: str, uid: str | None) -> list[dict]:
-        return [p for p in self._store.list("Pod", namespace)
-                if any(ref.get("uid") == uid and ref.get("kind") == "Deployment"
-                       for ref in p["metadata"].get("ownerReferences") or [])]
+    def _scale(self, deployment: dict, rs: dict, replicas: int) -> dict:
+        before = workloads.replicas_of(rs)
+        annotations = {**(rs["metadata"].get("annotations") or {}),
+                       DESIRED: str(workloads.replicas_of(deployment)),
+                       MAX_REPLICAS: str(workloads.replicas_of(deployment) + max_surge(deployment))}
+        if before == replicas and annotations == rs["metadata"].get("annotations"):
+            return rs
+        meta = {k: v for k, v in rs["metadata"].items() if k != "resourceVersion"}
+        meta["annotations"] = annotations
+        updated = self._store.update("ReplicaSet", {**rs, "metadata": meta, "spec": {**rs["spec"], "replicas": replicas}})
+        if before != replicas:
+            direction = "up" if replicas > before else "down"
+            self._events.emit(deployment, "ScalingReplicaSet", COMPONENT,
+                              f"Scaled {direction} replica set {rs['metadata']['name']} from {before} to {replicas}")
+        return updated
 
-    def _write_status(self, namespace: str, name: str) -> None:
-        deployment = self._store.get("Deployment", namespace, name)
-        if deployment is None:
+    def _set_revision(self, deployment: dict, revision: str) -> None:
+        current = self._store.get("Deployment", deployment["metadata"].get("namespace"), deployment["metadata"]["name"])
+        if current is None or (current["metadata"].get("annotations") or {}).get(REVISION) == revision:
             return
-        pods = self._owned_pods(namespace, deployment["metadata"]["uid"])
-        status = deployment_status(deployment, pods, template_hash_of(deployment), self._now())
-        if status == deployment.get("status"):
-            return
-        deployment["status"] = status
-        deployment["metadata"].pop("resourceVersion", None)  # we are the only writer of Deployment status
-        try:
-            self._store.update_status("Deployment", deployment)
-        except ApiError as error:
-            if error.code != 404:
-                raise
+        current["metadata"]["annotations"] = {**(current["metadata"].get("annotations") or {}), REVISION: revision}
+        current["metadata"].pop("resourceVersion", None)
+        workloads.quietly(lambda: self._store.update("Deployment", current))
 
-    def _now(self) -> str:
-        return rfc3339(self._clock.now())
+    def _clean_up(self, deployment: dict, old: list[dict]) -> None:
+        limit = (deployment.get("spec") or {}).get("revisionHistoryLimit", 10)
+        idle = [rs for rs in old if workloads.replicas_of(rs) == 0 and (rs.get("status") or {}).get("replicas", 0) == 0]
+        for rs in idle[:max(0, len(idle) - limit)]:
+            workloads.quietly(lambda rs=rs: self._store.delete("ReplicaSet", rs["metadata"].get("namespace"),
+                                                               rs["metadata"]["name"]))
+
+    def _write_status(self, deployment: dict, new: dict | None, sets: list[dict]) -> None:
+        status = deployment_status(deployment, new, sets, rfc3339(self._clock.now()))
+        workloads.status_changed(self._store, "Deployment", deployment, status)
 
 
 # -- pure helpers ---------------------------------------------------------------
 
-def deployment_status(deployment: dict, pods: list[dict], template_hash: str, now: str) -> dict:
-    """apps/v1 DeploymentStatus for these owned pods; zero counts omitted, as Kubernetes does."""
-    desired = desired_replicas(deployment)
-    ready = sum(1 for p in pods if is_ready(p))
-    updated = sum(1 for p in pods if p["metadata"].get("labels", {}).get(HASH_LABEL) == template_hash)
-    name = f"{deployment['metadata']['name']}-{template_hash}"
-    complete = updated == len(pods) == desired and ready >= desired
+def deployment_status(deployment: dict, new: dict | None, sets: list[dict], now: str) -> dict:
+    """apps/v1 DeploymentStatus from its ReplicaSets; zero counts omitted, as Kubernetes does."""
+    desired = workloads.replicas_of(deployment)
+    available = sum(_available(rs) for rs in sets)
+    actual = sum((rs.get("status") or {}).get("replicas", 0) for rs in sets)
+    updated = (new.get("status") or {}).get("replicas", 0) if new else 0
+    counts = {"replicas": actual, "updatedReplicas": updated,
+              "readyReplicas": sum((rs.get("status") or {}).get("readyReplicas", 0) for rs in sets),
+              "availableReplicas": available,
+              "unavailableReplicas": max(0, sum(workloads.replicas_of(rs) for rs in sets) - available)}
+    name = new["metadata"]["name"] if new else f"{deployment['metadata']['name']}"
+    complete = updated == desired and actual == desired and available >= desired
+    minimum = available >= desired - max_unavailable(deployment)
     previous = (deployment.get("status") or {}).get("conditions") or []
     conditions = [
-        _deployment_condition(previous, "Available", ready >= desired, now,
-                              *(("MinimumReplicasAvailable", "Deployment has minimum availability.") if ready >= desired
-                                else ("MinimumReplicasUnavailable", "Deployment does not have minimum availability."))),
-        _deployment_condition(previous, "Progressing", True, now,
-                              *(("NewReplicaSetAvailable", f'ReplicaSet "{name}" has successfully progressed.')
-                                if complete else ("ReplicaSetUpdated", f'ReplicaSet "{name}" is progressing.'))),
+        _condition(previous, "Available", minimum, now,
+                   *(("MinimumReplicasAvailable", "Deployment has minimum availability.") if minimum
+                     else ("MinimumReplicasUnavailable", "Deployment does not have minimum availability."))),
+        _condition(previous, "Progressing", True, now,
+                   *(("NewReplicaSetAvailable", f'ReplicaSet "{name}" has successfully progressed.') if complete
+                     else ("ReplicaSetUpdated", f'ReplicaSet "{name}" is progressing.'))),
     ]
-    counts = {"replicas": len(pods), "updatedReplicas": updated, "readyReplicas": ready,
-              "availableReplicas": ready, "unavailableReplicas": max(0, desired - ready)}
     return {"observedGeneration": deployment["metadata"].get("generation", 1),
             **{k: v for k, v in counts.items() if v}, "conditions": conditions}
 
 
-def _deployment_condition(previous: list[dict], kind: str, status: bool, now: str, reason: str, message: str) -> dict:
+def _condition(previous: list[dict], kind: str, status: bool, now: str, reason: str, message: str) -> dict:
     old = next((c for c in previous if c.get("type") == kind), {})
     text = "True" if status else "False"
     same_status = old.get("status") == text
@@ -168,55 +221,59 @@ def _deployment_condition(previous: list[dict], kind: str, status: bool, now: st
             "reason": reason, "message": message}
 
 
-def pod_from_template(deployment: dict, template_hash: str, suffix: str, now: str, node_name: str) -> dict:
-    meta = deployment["metadata"]
-    template = deployment.get("spec", {}).get("template") or {}
-    template_meta = template.get("metadata") or {}
-    spec = json.loads(json.dumps(template.get("spec") or {}))
-    spec.setdefault("nodeName", node_name)
-    return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {
-            "name": f"{meta['name']}-{template_hash}-{suffix}", "generateName": f"{meta['name']}-{template_hash}-",
-            "namespace": meta.get("namespace", ""),
-            "labels": {**(template_meta.get("labels") or {}), HASH_LABEL: template_hash},
-            **({"annotations": template_meta["annotations"]} if template_meta.get("annotations") else {}),
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": meta["name"],
-                                 "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}]},
-        "spec": spec,
-        "status": {"phase": "Pending", "qosClass": "BestEffort",
-                   "conditions": [{"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                                   "lastTransitionTime": now}]},
-    }
+def same_template(rs: dict, deployment: dict) -> bool:
+    """Whether `rs` runs the Deployment's current template (its own hash label aside)."""
+    template = ((rs.get("spec") or {}).get("template") or {})
+    labels = {k: v for k, v in ((template.get("metadata") or {}).get("labels") or {}).items() if k != HASH_LABEL}
+    ours = (deployment.get("spec") or {}).get("template") or {}
+    theirs = {**template, "metadata": {**(template.get("metadata") or {}), "labels": labels}}
+    if not labels:
+        theirs["metadata"].pop("labels")
+    if not theirs["metadata"]:
+        theirs.pop("metadata")
+    return theirs == ours
 
 
-def template_hash_of(deployment: dict) -> str:
-    template = json.dumps(deployment.get("spec", {}).get("template") or {}, sort_keys=True)
-    digest = int.from_bytes(hashlib.sha256(template.encode()).digest()[:8], "big")
-    chars = []
-    for _ in range(10):
-        digest, index = divmod(digest, len(SAFE_ALPHABET))
-        chars.append(SAFE_ALPHABET[index])
-    return "".join(chars)
+def _with_hash(template: dict, template_hash: str) -> dict:
+    meta = dict(template.get("metadata") or {})
+    meta["labels"] = {**(meta.get("labels") or {}), HASH_LABEL: template_hash}
+    return {**template, "metadata": meta}
 
 
-def desired_replicas(deployment: dict) -> int:
-    replicas = deployment.get("spec", {}).get("replicas")
-    return 1 if replicas is None else int(replicas)
+def max_surge(deployment: dict) -> int:
+    return _rolling_parameters(deployment)[0]
 
 
-def deployment_owner(pod: dict) -> str | None:
-    for ref in pod.get("metadata", {}).get("ownerReferences") or []:
-        if ref.get("kind") == "Deployment" and ref.get("controller"):
-            return ref.get("name")
-    return None
+def max_unavailable(deployment: dict) -> int:
+    return _rolling_parameters(deployment)[1]
 
 
-def _negated(timestamp: str) -> tuple:
-    """Sort key that puts later RFC 3339 timestamps first."""
-    return tuple(-ord(ch) for ch in timestamp)
+def _rolling_parameters(deployment: dict) -> tuple[int, int]:
+    """(maxSurge, maxUnavailable) resolved against the replicas: surge rounds up, unavailable down."""
+    if _strategy(deployment) == "Recreate":
+        return 0, 0
+    desired = workloads.replicas_of(deployment)
+    rolling = ((deployment.get("spec") or {}).get("strategy") or {}).get("rollingUpdate") or {}
+    surge = _resolve(rolling.get("maxSurge", "25%"), desired, math.ceil)
+    unavailable = _resolve(rolling.get("maxUnavailable", "25%"), desired, math.floor)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    return surge, min(unavailable, desired)
 
 
-def is_ready(pod: dict) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in pod.get("status", {}).get("conditions") or [])
+def _resolve(value: int | str, total: int, rounding) -> int:
+    if isinstance(value, str) and value.endswith("%"):
+        return int(rounding(total * int(value[:-1]) / 100))
+    return int(value)
+
+
+def _strategy(deployment: dict) -> str:
+    return ((deployment.get("spec") or {}).get("strategy") or {}).get("type") or "RollingUpdate"
+
+
+def _available(rs: dict) -> int:
+    return (rs.get("status") or {}).get("availableReplicas", 0)
+
+
+def _created(rs: dict) -> tuple:
+    return rs["metadata"].get("creationTimestamp", ""), rs["metadata"]["name"]
