@@ -120,8 +120,10 @@ def http_post(ip: str, port: int, path: str, body: dict) -> tuple[int, dict]:
 
 
 def scale(cluster, name: str, replicas: int) -> None:
+    """As `kubectl scale` does: no resourceVersion precondition (the controllers annotate the Deployment too)."""
     obj = cluster.store.get("Deployment", NS, name)
     obj["spec"]["replicas"] = replicas
+    obj["metadata"].pop("resourceVersion")
     cluster.store.update("Deployment", obj)
 
 

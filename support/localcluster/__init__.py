@@ -89,7 +89,7 @@ def wire(clock: VirtualClock, *, start_delay: float = 1.0, ready_delay: float = 
     controllers: list[Component] = [DeploymentController(store, clock, queue, events),
                                     ReplicaSetController(store, queue, events, NODE_NAME, seed),
                                     StatefulSetController(store, queue, events, NODE_NAME),
-                                    NamespaceController(store, queue), GarbageCollector(store, queue)]
+                                    NamespaceController(store, clock, queue), GarbageCollector(store, queue)]
     return ClusterParts(store, queue, registry, node, [*controllers, node])
 
 

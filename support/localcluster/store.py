@@ -121,6 +121,7 @@ class Store:
     def create(self, kind: str, obj: dict) -> dict:
         obj = copy.deepcopy(obj)
         meta = obj.setdefault("metadata", {})
+        _omit_empty(meta)
         if not meta.get("name"):
             raise invalid(kind, "", "metadata.name: Required value: name or generateName is required")
         key = Key(kind, meta.get("namespace") or "", meta["name"])
@@ -138,12 +139,16 @@ class Store:
         self._notify(ADDED, kind, obj)
         return result
 
-    def update(self, kind: str, obj: dict, *, status_only: bool = False) -> dict:
+    def update(self, kind: str, obj: dict, *, status_only: bool = False, finalize: bool = False) -> dict:
         """Replace an object. A stale metadata.resourceVersion is a 409 Conflict.
 
-        `status_only` mirrors the /status subresource: only `status` changes.
+        `status_only` mirrors the /status subresource: only `status` changes;
+        `finalize` a namespace's /finalize: only `spec.finalizers` changes.
         Otherwise `status` is kept as stored (as for CRDs with a status subresource)
-        unless the kind keeps no separate status (ConfigMap, Namespace...).
+        unless the kind keeps no separate status (ConfigMap...), and so are a
+        namespace's spec.finalizers.
+        An object being deleted goes once an update leaves it without finalizers,
+        and gets no new ones.
         """
         obj = copy.deepcopy(obj)
         meta = obj.get("metadata", {})
@@ -155,59 +160,73 @@ class Store:
             sent_version = meta.get("resourceVersion")
             if sent_version and sent_version != stored["metadata"]["resourceVersion"]:
                 raise conflict(kind, key.name)
-            new = self._merge_for_update(stored, obj, status_only)
+            new = self._merge_for_update(stored, obj, "status" if status_only else "finalize" if finalize else None)
+            _omit_empty(new["metadata"])
             if new == stored:
                 return copy.deepcopy(stored)
+            _check_no_new_finalizers(kind, stored, new)
             if new.get("spec") != stored.get("spec"):
                 new["metadata"]["generation"] = stored["metadata"].get("generation", 1) + 1
             new["metadata"]["resourceVersion"] = str(self._next_rv())
-            self._objects[key] = new
-            self._index(key, stored, new)
-            self._record(Change(MODIFIED, kind, self._last_rv, new, stored))
+            event = DELETED if new["metadata"].get("deletionTimestamp") and not finalizers_of(kind, new) else MODIFIED
+            self._commit(key, stored, new, event)
             result = copy.deepcopy(new)
-        self._notify(MODIFIED, kind, new)
+        self._notify(event, kind, new)
         return result
 
     def update_status(self, kind: str, obj: dict) -> dict:
         """Replace only `status` (the /status subresource)."""
         return self.update(kind, obj, status_only=True)
 
-    def mark_deleting(self, kind: str, namespace: str | None, name: str, status: dict | None = None) -> dict:
-        """Stamp deletionTimestamp (and merge `status`, e.g. a namespace's Terminating phase) in one write."""
+    def delete(self, kind: str, namespace: str | None, name: str, *, finalizers: Iterable[str] = (),
+               status: dict | None = None) -> dict:
+        """Delete at once, or, while finalizers remain (`finalizers` adds some, e.g. foregroundDeletion),
+        stamp deletionTimestamp (merging `status`, e.g. a namespace's Terminating phase) and keep it.
+        Returns the object as deleted, or as it now waits for its finalizers."""
         key = Key(kind, namespace or "", name)
         with self._lock:
             stored = self._objects.get(key)
             if stored is None:
                 raise not_found(kind, name)
-            if stored["metadata"].get("deletionTimestamp"):
-                return copy.deepcopy(stored)
-            new = {**stored, "metadata": {**stored["metadata"], "deletionTimestamp": rfc3339(self._clock.now()),
-                                          "deletionGracePeriodSeconds": 0, "resourceVersion": str(self._next_rv())}}
-            if status:
-                new["status"] = {**(stored.get("status") or {}), **status}
-            self._objects[key] = new
-            self._index(key, stored, new)
-            self._record(Change(MODIFIED, kind, self._last_rv, new, stored))
+            meta = stored["metadata"]
+            added = [f for f in finalizers if f not in finalizers_of(kind, stored)]
+            if not added and not finalizers_of(kind, stored):
+                new, event = {**stored, "metadata": {**meta, "resourceVersion": str(self._next_rv())}}, DELETED
+            elif meta.get("deletionTimestamp") and not added:
+                return copy.deepcopy(stored)  # already waiting for its finalizers
+            else:
+                new = {**stored, "metadata": {**meta, "deletionTimestamp": meta.get("deletionTimestamp")
+                                              or rfc3339(self._clock.now()), "deletionGracePeriodSeconds": 0,
+                                              "finalizers": list(meta.get("finalizers") or []) + added,
+                                              "resourceVersion": str(self._next_rv())}}
+                if status:
+                    new["status"] = {**(stored.get("status") or {}), **status}
+                event = MODIFIED
+            self._commit(key, stored, new, event)
             result = copy.deepcopy(new)
-        self._notify(MODIFIED, kind, new)
+        self._notify(event, kind, new)
         return result
 
-    def delete(self, kind: str, namespace: str | None, name: str) -> dict:
-        key = Key(kind, namespace or "", name)
-        with self._lock:
-            stored = self._objects.pop(key, None)
-            if stored is None:
-                raise not_found(kind, name)
-            obj = {**stored, "metadata": {**stored["metadata"], "resourceVersion": str(self._next_rv())}}
+    def _commit(self, key: Key, stored: dict, new: dict, event: str) -> None:
+        """Store (or, for DELETED, drop) `new`, index it and record the change (lock held)."""
+        if event == DELETED:
+            del self._objects[key]
             self._index(key, stored, None)
-            self._record(Change(DELETED, kind, self._last_rv, obj))
-        self._notify(DELETED, kind, obj)
-        return copy.deepcopy(obj)
+            self._record(Change(DELETED, key.kind, self._last_rv, new))
+        else:
+            self._objects[key] = new
+            self._index(key, stored, new)
+            self._record(Change(MODIFIED, key.kind, self._last_rv, new, stored))
 
     def dependents(self, uid: str) -> list[Key]:
         """Keys of objects whose metadata.ownerReferences name `uid` (what garbage collection deletes)."""
         with self._lock:
             return sorted(self._dependents.get(uid, ()), key=lambda k: (k.kind, k.namespace, k.name))
+
+    def key_of(self, uid: str) -> Key | None:
+        """Where the object with this uid is stored (None: no such object)."""
+        with self._lock:
+            return self._by_uid.get(uid)
 
     def exists(self, uid: str) -> bool:
         """Whether an object with this uid is stored (an owner reference is alive)."""
@@ -287,17 +306,20 @@ class Store:
             listener(event, kind, obj)
 
     @staticmethod
-    def _merge_for_update(stored: dict, sent: dict, status_only: bool) -> dict:
-        new = copy.deepcopy(stored)
-        if status_only:
-            new["status"] = sent.get("status", {})
-            return new
-        keep_meta = {k: stored["metadata"][k] for k in _SYSTEM_FIELDS
-                     if k in stored["metadata"]}
-        new = copy.deepcopy(sent)
-        new["metadata"].update(keep_meta)
+    def _merge_for_update(stored: dict, sent: dict, part: str | None) -> dict:
+        """The object an update stores: `sent` (a private copy) with what it may not change kept as stored.
+        Stored dicts are shared, never mutated: only the new top level and metadata are fresh."""
+        if part == "status":
+            return {**stored, "metadata": dict(stored["metadata"]), "status": sent.get("status", {})}
+        if part == "finalize":  # a namespace's /finalize: spec.finalizers only
+            spec = {**(stored.get("spec") or {}), "finalizers": (sent.get("spec") or {}).get("finalizers") or []}
+            return {**stored, "metadata": dict(stored["metadata"]), "spec": spec}
+        new = sent
+        new["metadata"].update({k: stored["metadata"][k] for k in _SYSTEM_FIELDS if k in stored["metadata"]})
         if "status" in stored and kind_has_status_subresource(stored):
             new["status"] = stored["status"]
+        if stored.get("kind") == "Namespace" and "finalizers" in (stored.get("spec") or {}):
+            new["spec"] = {**(new.get("spec") or {}), "finalizers": stored["spec"]["finalizers"]}
         return new
 
 
@@ -307,6 +329,31 @@ _SYSTEM_FIELDS = ("uid", "creationTimestamp", "generation", "resourceVersion", "
 
 # Kinds whose status is only written through the /status subresource.
 _STATUS_SUBRESOURCE_KINDS = {"Deployment", "Pod", "BudAIScaler", "Namespace", "CustomResourceDefinition", "Service"}
+
+
+def _omit_empty(meta: dict) -> None:
+    """Go's omitempty: an empty list or map in metadata is not there at all."""
+    for key in ("labels", "annotations", "finalizers", "ownerReferences", "managedFields"):
+        if key in meta and not meta[key]:
+            del meta[key]
+
+
+def finalizers_of(kind: str, obj: dict) -> list[str]:
+    """What holds an object's deletion: metadata.finalizers (and a namespace's spec.finalizers)."""
+    held = list(obj["metadata"].get("finalizers") or [])
+    if kind == "Namespace":
+        held += list((obj.get("spec") or {}).get("finalizers") or [])
+    return held
+
+
+def _check_no_new_finalizers(kind: str, stored: dict, new: dict) -> None:
+    if not stored["metadata"].get("deletionTimestamp"):
+        return
+    added = [f for f in new["metadata"].get("finalizers") or [] if f not in (stored["metadata"].get("finalizers") or [])]
+    if added:
+        shown = "[]string{" + ", ".join(f'"{f}"' for f in added) + "}"
+        raise invalid(kind, stored["metadata"]["name"], "metadata.finalizers: Forbidden: no new finalizers can be "
+                                                        f"added if the object is being deleted, found new finalizers {shown}")
 
 
 def kind_has_status_subresource(obj: dict) -> bool:

@@ -68,7 +68,7 @@ def _core(plural, singular, kind, namespaced=True, short=(), cats=(), subs=None)
 
 BUILTIN: tuple[Resource, ...] = (
     _core("namespaces", "namespace", "Namespace", namespaced=False, short=("ns",),
-          subs={"status": READ_WRITE_SUB}),
+          subs={"status": READ_WRITE_SUB, "finalize": ("update",)}),
     _core("pods", "pod", "Pod", short=("po",), cats=("all",),
           subs={"status": READ_WRITE_SUB, "log": ("get",),
                 "proxy": ("create", "delete", "get", "patch", "update")}),

@@ -147,5 +147,7 @@ class Api:
             return {"GET": self.scales.get, "PUT": self.scales.put, "PATCH": self.patches.patch}
         if target.sub == "status":
             return {"GET": self.reads.get, "PUT": self.writes.put_status, "PATCH": self.patches.patch}
+        if target.sub == "finalize":
+            return {"PUT": self.deletes.finalize}
         return {"GET": self.reads.get, "PUT": self.writes.put, "PATCH": self.patches.patch,
                 "DELETE": self.deletes.delete}

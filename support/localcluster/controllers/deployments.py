@@ -149,27 +149,35 @@ class DeploymentController:
 
     def _scale(self, deployment: dict, rs: dict, replicas: int) -> dict:
         before = workloads.replicas_of(rs)
-        annotations = {**(rs["metadata"].get("annotations") or {}),
-                       DESIRED: str(workloads.replicas_of(deployment)),
+        annotations = {DESIRED: str(workloads.replicas_of(deployment)),
                        MAX_REPLICAS: str(workloads.replicas_of(deployment) + max_surge(deployment))}
-        if before == replicas and annotations == rs["metadata"].get("annotations"):
-            return rs
-        meta = {k: v for k, v in rs["metadata"].items() if k != "resourceVersion"}
-        meta["annotations"] = annotations
-        updated = self._store.update("ReplicaSet", {**rs, "metadata": meta, "spec": {**rs["spec"], "replicas": replicas}})
+
+        def change(current: dict) -> bool:
+            wanted = {**(current["metadata"].get("annotations") or {}), **annotations}
+            if workloads.replicas_of(current) == replicas and wanted == current["metadata"].get("annotations"):
+                return False
+            current["metadata"]["annotations"] = wanted
+            current["spec"]["replicas"] = replicas
+            return True
+
+        meta = rs["metadata"]
+        updated = workloads.modify(self._store, "ReplicaSet", meta.get("namespace"), meta["name"], change) or rs
         if before != replicas:
             direction = "up" if replicas > before else "down"
             self._events.emit(deployment, "ScalingReplicaSet", COMPONENT,
-                              f"Scaled {direction} replica set {rs['metadata']['name']} from {before} to {replicas}")
+                              f"Scaled {direction} replica set {meta['name']} from {before} to {replicas}")
         return updated
 
     def _set_revision(self, deployment: dict, revision: str) -> None:
-        current = self._store.get("Deployment", deployment["metadata"].get("namespace"), deployment["metadata"]["name"])
-        if current is None or (current["metadata"].get("annotations") or {}).get(REVISION) == revision:
-            return
-        current["metadata"]["annotations"] = {**(current["metadata"].get("annotations") or {}), REVISION: revision}
-        current["metadata"].pop("resourceVersion", None)
-        workloads.quietly(lambda: self._store.update("Deployment", current))
+        def change(current: dict) -> bool:
+            annotations = current["metadata"].get("annotations") or {}
+            if annotations.get(REVISION) == revision:
+                return False
+            current["metadata"]["annotations"] = {**annotations, REVISION: revision}
+            return True
+
+        meta = deployment["metadata"]
+        workloads.modify(self._store, "Deployment", meta.get("namespace"), meta["name"], change)
 
     def _clean_up(self, deployment: dict, old: list[dict]) -> None:
         limit = (deployment.get("spec") or {}).get("revisionHistoryLimit", 10)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Callable
 
 from support.localcluster.errors import ApiError
 from support.localcluster.store import Store
 
 SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' rand.SafeEncodeString alphabet
+CONFLICT_RETRIES = 20
 
 
 def owner_reference(owner: dict) -> dict:
@@ -90,13 +92,30 @@ def terminating_namespace(store: Store, namespace: str) -> bool:
         (found.get("status") or {}).get("phase") == "Terminating"
 
 
-def quietly(action, codes: tuple[int, ...] = (404,)) -> None:
+def quietly(action: Callable[[], object], codes: tuple[int, ...] = (404,)) -> None:
     """Run a store write; someone else got there first (404) is no error."""
     try:
         action()
     except ApiError as error:
         if error.code not in codes:
             raise
+
+
+def modify(store: Store, kind: str, namespace: str | None, name: str, change: Callable[[dict], bool]) -> dict | None:
+    """Read, `change` in place (False: nothing to do) and write back under the read's resourceVersion,
+    again on a conflict: a controller's write never undoes someone else's. None when the object is gone."""
+    for _ in range(CONFLICT_RETRIES):
+        obj = store.get(kind, namespace, name)
+        if obj is None or not change(obj):
+            return obj
+        try:
+            return store.update(kind, obj)
+        except ApiError as error:
+            if error.code == 404:
+                return None
+            if error.code != 409:
+                raise
+    raise RuntimeError(f"{kind} {namespace}/{name} kept changing under a controller's write")
 
 
 def status_changed(store: Store, kind: str, obj: dict, status: dict) -> None:
