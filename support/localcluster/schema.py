@@ -20,21 +20,27 @@ from support.localcluster.errors import ApiError
 _ROOT_PASSTHROUGH = ("apiVersion", "kind", "metadata")
 
 
-def admit(schema: dict, obj: dict, kind: str, name: str, *, only: tuple[str, ...] | None = None) -> dict:
+def admit(schema: dict, obj: dict, kind: str, name: str, *, only: tuple[str, ...] | None = None,
+          pruned: list[str] | None = None) -> dict:
     """Pruned, defaulted copy of `obj`; raises 422 Invalid on violations.
 
-    `only` restricts the work to some top-level fields (e.g. ("status",) for /status writes).
+    `only` restricts the work to some top-level fields (e.g. ("status",) for /status writes);
+    `pruned` collects the paths of the unknown fields pruning dropped (for fieldValidation).
     """
     result = {k: v for k, v in copy.deepcopy(obj).items() if k in _ROOT_PASSTHROUGH}
     errors: list[str] = []
+    dropped = pruned if pruned is not None else []
     props = schema.get("properties", {})
     for key, value in obj.items():
-        if key in _ROOT_PASSTHROUGH or key not in props or value is None:
+        if key in _ROOT_PASSTHROUGH or value is None:
             continue
         if only is not None and key not in only:
             result[key] = copy.deepcopy(value)
             continue
-        result[key] = _walk(props[key], copy.deepcopy(value), key, errors)
+        if key not in props:
+            dropped.append(key)
+            continue
+        result[key] = _walk(props[key], copy.deepcopy(value), key, errors, dropped)
     _apply_default_props(props, result, only)
     for key in schema.get("required", []):
         if key not in result:
@@ -53,20 +59,20 @@ def _apply_default_props(props: dict, result: dict, only: tuple[str, ...] | None
             result[key] = copy.deepcopy(sub["default"])
 
 
-def _walk(schema: dict, value: Any, path: str, errors: list[str]) -> Any:
+def _walk(schema: dict, value: Any, path: str, errors: list[str], pruned: list[str]) -> Any:
     """Prune + default + validate one value; returns the cleaned value."""
     if not _type_ok(schema, value):
         errors.append(_type_error(schema, value, path))
         return value
     if isinstance(value, dict):
-        value = _walk_object(schema, value, path, errors)
+        value = _walk_object(schema, value, path, errors, pruned)
     elif isinstance(value, list):
-        value = _walk_array(schema, value, path, errors)
+        value = _walk_array(schema, value, path, errors, pruned)
     _check_scalar(schema, value, path, errors)
     return value
 
 
-def _walk_object(schema: dict, value: dict, path: str, errors: list[str]) -> dict:
+def _walk_object(schema: dict, value: dict, path: str, errors: list[str], pruned: list[str]) -> dict:
     props = schema.get("properties")
     extra = schema.get("additionalProperties")
     preserve = schema.get("x-kubernetes-preserve-unknown-fields", False)
@@ -75,24 +81,26 @@ def _walk_object(schema: dict, value: dict, path: str, errors: list[str]) -> dic
         if item is None:
             continue  # nulls of non-nullable fields are pruned, then defaulted
         if props is not None and key in props:
-            result[key] = _walk(props[key], item, f"{path}.{key}", errors)
+            result[key] = _walk(props[key], item, f"{path}.{key}", errors, pruned)
         elif isinstance(extra, dict):
-            result[key] = _walk(extra, item, f"{path}.{key}", errors)
+            result[key] = _walk(extra, item, f"{path}.{key}", errors, pruned)
         elif preserve or (props is None and extra is None) or extra is True:
             result[key] = item
+        else:
+            pruned.append(f"{path}.{key}")
     for key, sub in (props or {}).items():
         if key not in result and "default" in sub:
-            result[key] = _walk(sub, copy.deepcopy(sub["default"]), f"{path}.{key}", errors)
+            result[key] = _walk(sub, copy.deepcopy(sub["default"]), f"{path}.{key}", errors, [])
     for key in schema.get("required", []):
         if key not in result:
             errors.append(f"{path}.{key}: Required value")
     return result
 
 
-def _walk_array(schema: dict, value: list, path: str, errors: list[str]) -> list:
+def _walk_array(schema: dict, value: list, path: str, errors: list[str], pruned: list[str]) -> list:
     items = schema.get("items")
     if isinstance(items, dict):
-        value = [_walk(items, item, f"{path}[{i}]", errors) for i, item in enumerate(value)]
+        value = [_walk(items, item, f"{path}[{i}]", errors, pruned) for i, item in enumerate(value)]
     if "minItems" in schema and len(value) < schema["minItems"]:
         errors.append(f"{path}: Invalid value: {len(value)}: {path} in body should have at least "
                       f"{schema['minItems']} items")
@@ -221,3 +229,38 @@ def _default_namespace(obj: dict) -> None:
 _BUILTIN_DEFAULTS = {"Deployment": _default_deployment, "ReplicaSet": _default_replica_set,
                      "StatefulSet": _default_stateful_set, "Pod": _default_pod,
                      "Service": _default_service, "Namespace": _default_namespace}
+
+
+def prune(schema: dict, obj: dict) -> tuple[dict, list[str]]:
+    """`obj` without the fields `schema` does not know (no defaults, no validation), and their paths."""
+    pruned: list[str] = []
+    props = schema.get("properties", {})
+    result = {}
+    for key, value in obj.items():
+        if key in _ROOT_PASSTHROUGH:
+            result[key] = value
+        elif key in props:
+            result[key] = _prune_value(props[key], value, key, pruned)
+        else:
+            pruned.append(key)
+    return result, pruned
+
+
+def _prune_value(schema: dict, value: Any, path: str, pruned: list[str]) -> Any:
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_prune_value(schema["items"], item, f"{path}[{i}]", pruned) for i, item in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    props, extra = schema.get("properties"), schema.get("additionalProperties")
+    keep_all = schema.get("x-kubernetes-preserve-unknown-fields") or (props is None and extra is None) or extra is True
+    result = {}
+    for key, item in value.items():
+        if props is not None and key in props:
+            result[key] = _prune_value(props[key], item, f"{path}.{key}", pruned)
+        elif isinstance(extra, dict):
+            result[key] = _prune_value(extra, item, f"{path}.{key}", pruned)
+        elif keep_all:
+            result[key] = item
+        else:
+            pruned.append(f"{path}.{key}")
+    return result

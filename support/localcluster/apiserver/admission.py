@@ -7,24 +7,37 @@ from __future__ import annotations
 import json
 
 from support.localcluster import schema
-from support.localcluster.apiserver import resources
+from support.localcluster.apiserver import resources, validation
+from support.localcluster.apiserver.fields import BuiltinShape, CrdShape, Shape
 from support.localcluster.apiserver.resources import Resource
 from support.localcluster.errors import ApiError
 from support.localcluster.store import Store
 
 
-def admit(store: Store, resource: Resource, obj: dict, only: tuple[str, ...] | None = None) -> dict:
+def admit(store: Store, resource: Resource, obj: dict, only: tuple[str, ...] | None = None,
+          unknown: list[str] | None = None) -> dict:
     """The object as it will be stored, or 422 Invalid. `only` limits the work to some top-level
-    fields (("status",) for /status writes)."""
+    fields (("status",) for /status writes); `unknown` collects the fields dropped as unknown."""
     name = obj["metadata"].get("name", "")
+    dropped = validation.strip_unknown(resource, obj, only)
     if resource.crd_name:
         version = resources.crd_version(store, resource)
         openapi = (version.get("schema") or {}).get("openAPIV3Schema")
-        return schema.admit(openapi, obj, resource.qualified_kind, name, only=only) if openapi else obj
-    if only is None:
+        if openapi:
+            obj = schema.admit(openapi, obj, resource.qualified_kind, name, only=only, pruned=dropped)
+    elif only is None:
         schema.default_builtin(resource.kind, obj)
         _validate_builtin(resource, obj)
+    if unknown is not None:
+        unknown += dropped
     return obj
+
+
+def shape_of(store: Store, resource: Resource) -> Shape:
+    """How managedFields key the lists of this resource's objects."""
+    if resource.crd_name:
+        return CrdShape((resources.crd_version(store, resource).get("schema") or {}).get("openAPIV3Schema"))
+    return BuiltinShape()
 
 
 WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "StatefulSet")

@@ -34,9 +34,9 @@ class Api:
         self.watches = Watches(store, clock)
         self.stopped = False  # set when the server shuts down: connections close after their request
         self.reads = Reads(store, clock, self.watches)
-        self.writes = Writes(store)
+        self.writes = Writes(store, clock)
         self.scales = Scales(self.writes, self.reads.fetch)
-        self.patches = Patches(store, self.writes, self.scales)
+        self.patches = Patches(store, clock, self.writes, self.scales)
         self.deletes = Deletes(store, self.reads)
         self.proxy = Proxy(store, logs)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Callable
 
@@ -22,17 +23,19 @@ class Scales:
         scale = parse_body(request.body)
         if not isinstance(scale, dict):
             raise bad_request("the body must be a Scale object")
-        return self.write(target, self._fetch(target), scale)
+        return self.write(request, target, self._fetch(target), scale)
 
-    def write(self, target: Target, current: dict, scale: dict) -> Response:
+    def write(self, request: Request, target: Target, current: dict, scale: dict) -> Response:
         replicas = (scale.get("spec") or {}).get("replicas", 0)
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
             raise ApiError(422, "Invalid", f'Scale.autoscaling "{target.name}" is invalid: spec.replicas: '
                                            f"Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0")
+        before = copy.deepcopy(current)
         sent_version = (scale.get("metadata") or {}).get("resourceVersion")
         if sent_version:
             current["metadata"]["resourceVersion"] = sent_version
         current.setdefault("spec", {})["replicas"] = replicas
+        self._writes.record(request, target, before, current, "scale")
         return Response.json(200, self.scale_of(target, self._writes.update(target, current)))
 
     @staticmethod

@@ -1,5 +1,5 @@
-"""POST and PUT (also of /status): body decoding, identity checks, admission, and the store's
-errors reworded the way kube-apiserver names resources."""
+"""POST and PUT (also of /status): body decoding, identity checks, admission, fieldValidation,
+managedFields, and the store's errors reworded the way kube-apiserver names resources."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import random
 import threading
 from typing import Callable
 
-from support.localcluster.apiserver import admission, decoding
+from support.clock import Clock, rfc3339
+from support.localcluster.apiserver import admission, decoding, validation
+from support.localcluster.apiserver.apply import track_update
 from support.localcluster.apiserver.request import (Request, Response, Target, object_not_found, parse_body,
                                                      resource_ref)
 from support.localcluster.apiserver.resources import Resource
@@ -17,9 +19,12 @@ from support.localcluster.store import Store
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 
 
+Headers = list[tuple[str, str]]
+
+
 class Writes:
-    def __init__(self, store: Store, seed: int = 20260105):
-        self._store = store
+    def __init__(self, store: Store, clock: Clock, seed: int = 20260105):
+        self._store, self._clock = store, clock
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._next_ip = 1
@@ -27,24 +32,33 @@ class Writes:
     # -- handlers -----------------------------------------------------------------------
     def create(self, request: Request, target: Target) -> Response:
         obj = self.body_object(request, target.resource)
-        return Response.json(201, self.create_object(target, obj))
+        created, headers = self.create_object(request, target, obj)
+        return Response.json(201, created, headers)
 
     def put(self, request: Request, target: Target) -> Response:
         obj = self.body_object(request, target.resource)
         self.check_identity(target, obj)
         if "status" in target.resource.subresources:
             obj.pop("status", None)
-        obj = admission.admit(self._store, target.resource, obj)
-        return Response.json(200, self.update(target, obj))
+        return self._replace(request, target, obj, None)
 
     def put_status(self, request: Request, target: Target) -> Response:
         obj = self.body_object(request, target.resource)
         self.check_identity(target, obj)
-        obj = admission.admit(self._store, target.resource, obj, only=("status",))
-        return Response.json(200, self.update(target, obj, status_only=True))
+        return self._replace(request, target, obj, "status")
+
+    def _replace(self, request: Request, target: Target, obj: dict, subresource: str | None) -> Response:
+        unknown: list[str] = []
+        obj = admission.admit(self._store, target.resource, obj, only=("status",) if subresource else None,
+                              unknown=unknown)
+        headers = validation.judge(request, target.resource, unknown)
+        self.record(request, target, self._store.get(target.resource.kind, target.namespace, target.name), obj,
+                    subresource or "")
+        return Response.json(200, self.update(target, obj, status_only=subresource == "status"), headers)
 
     # -- shared with PATCH and /scale -----------------------------------------------------
-    def create_object(self, target: Target, obj: dict) -> dict:
+    def create_object(self, request: Request, target: Target, obj: dict, tracked: bool = False) -> tuple[dict, Headers]:
+        """Create `obj` (managedFields already written when `tracked`); the created object and Warning headers."""
         resource = target.resource
         meta = obj.setdefault("metadata", {})
         place_in_namespace(target, meta)
@@ -54,9 +68,19 @@ class Writes:
             obj.pop("status", None)
         if target.namespace is not None:
             admission.require_namespace(self._store, target.namespace)
+        unknown: list[str] = []
+        obj = admission.admit(self._store, resource, obj, unknown=unknown)
+        headers = validation.judge(request, resource, unknown)
+        if not tracked:
+            self.record(request, target, None, obj)
         if not meta.get("name") and meta.get("generateName"):
-            return self._create_generated(resource, obj)
-        return self._store_new(resource, obj)
+            return self._create_generated(resource, obj), headers
+        return self._store_new(resource, obj), headers
+
+    def record(self, request: Request, target: Target, old: dict | None, new: dict, subresource: str = "") -> None:
+        """managedFields: the request's manager set what it changed."""
+        track_update(old, new, admission.shape_of(self._store, target.resource), field_manager(request),
+                     target.resource.api_version, rfc3339(self._clock.now()), subresource)
 
     def update(self, target: Target, obj: dict, status_only: bool = False) -> dict:
         for field in ("deletionTimestamp", "deletionGracePeriodSeconds"):  # only a DELETE starts a deletion
@@ -96,7 +120,6 @@ class Writes:
         if not name:
             raise ApiError(422, "Invalid", f'{resource.qualified_kind} "" is invalid: metadata.name: '
                                            "Required value: name or generateName is required")
-        obj = admission.admit(self._store, resource, obj)
         if resource.kind == "Service":
             self._assign_cluster_ip(obj)
         return translate(resource, name, lambda: self._store.create(resource.kind, obj))
@@ -109,6 +132,17 @@ class Writes:
             number, self._next_ip = self._next_ip, self._next_ip + 1
         spec["clusterIP"] = f"10.96.{number // 250}.{number % 250 + 1}"
         spec["clusterIPs"] = [spec["clusterIP"]]
+
+
+def field_manager(request: Request) -> str:
+    """Who writes: `fieldManager=`, else the User-Agent's product (`OpenAPI-Generator`, `kubectl`)."""
+    name = request.query.get("fieldManager")
+    if name:
+        if len(name) > 128:
+            raise ApiError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Too long: '
+                                           "may not be longer than 128")
+        return name
+    return request.headers.get("user-agent", "").split("/")[0].strip() or "unknown"
 
 
 def with_type(resource: Resource, obj: dict) -> dict:
