@@ -134,6 +134,17 @@ class ServedCluster:
     def output(self) -> str:
         return self.log.read_text()
 
+    def namespaces_once_terminated(self, timeout: float = 10) -> dict[str, dict]:
+        """Namespace name -> labels once none is Terminating: a deleted namespace goes when its content
+        (a BudAIScaler's finalizer included) is gone, a moment after the suite asked."""
+        def settled():
+            items = self.core().list_namespace().items
+            if any((n.status.phase if n.status else None) == "Terminating" for n in items):
+                return None
+            return {n.metadata.name: dict(n.metadata.labels or {}) for n in items}
+
+        return wait_until(settled, timeout, "the deleted namespaces to finish terminating")
+
 
 def serve_cluster(directory: Path, *extra: str) -> ServedCluster:
     """Start `python -m support.localcluster serve` and wait (bounded) until it answers."""

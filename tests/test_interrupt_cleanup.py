@@ -80,7 +80,7 @@ def test_an_interrupted_run_deletes_its_namespace_and_nothing_else(served_cluste
     assert returncode != 0, output
     assert "ABORTED" in output, output
     assert f"deleted namespace {namespace}" in output, output
-    remaining = served_cluster.namespaces()
+    remaining = served_cluster.namespaces_once_terminated()
     assert namespace not in remaining, f"{signum.name} left the scenario's namespace {namespace} behind"
     assert not served_cluster.namespaces(MANAGED_SELECTOR), "a managed namespace is left"
     for name in NOT_OURS:
@@ -100,7 +100,7 @@ def test_a_second_interrupt_during_cleanup_still_deletes_the_namespace(served_cl
         behave.wait(timeout=20)
     finally:
         stop_process(behave)
-    left_behind = namespace in served_cluster.namespaces()
+    left_behind = namespace in served_cluster.namespaces_once_terminated()
     if left_behind:
         served_cluster.core().delete_namespace(namespace)  # leave the module's cluster clean for the next test
     assert not left_behind, f"{namespace} was left behind:\n{log.read_text()}"

@@ -24,7 +24,7 @@ def test_a_scenario_passes_on_the_cluster_target_and_its_namespace_is_deleted(se
     assert f"kubeconfig: {served_cluster.kubeconfig}" in result.stdout, output
     assert "1 scenario passed, 0 failed" in result.stdout, output
     assert "Traceback" not in output
-    after = served_cluster.namespaces()
+    after = served_cluster.namespaces_once_terminated()
     assert not [n for n in after if n.startswith("budspec-scaling-")], f"left behind: {sorted(after)}"
     assert set(before) <= set(after), "a namespace the suite did not create was deleted"
 
@@ -37,7 +37,7 @@ def test_the_scenario_really_ran_in_its_own_namespace_on_the_served_cluster(serv
     assert result.returncode == 0, result.stdout + result.stderr
     deleted = re.search(r"deleted namespace (budspec-scaling-[0-9a-f]+)", result.stdout)
     assert deleted, result.stdout
-    assert deleted.group(1) not in served_cluster.namespaces()
+    assert deleted.group(1) not in served_cluster.namespaces_once_terminated()
 
 
 def test_a_missing_kubeconfig_stops_the_run_with_one_clear_line(tmp_path):
