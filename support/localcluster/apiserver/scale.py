@@ -27,6 +27,9 @@ class Scales:
 
     def write(self, request: Request, target: Target, current: dict, scale: dict) -> Response:
         replicas = (scale.get("spec") or {}).get("replicas", 0)
+        if isinstance(replicas, int) and not isinstance(replicas, bool) and not -2**31 <= replicas < 2**31:
+            raise bad_request(f'Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal number '
+                              f"{replicas} into Go struct field ScaleSpec.spec.replicas of type int32")
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
             raise ApiError(422, "Invalid", f'Scale.autoscaling "{target.name}" is invalid: spec.replicas: '
                                            f"Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0")
