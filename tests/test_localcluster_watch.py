@@ -96,11 +96,25 @@ def _type_and_name(event: dict) -> tuple[str, str]:
     return event["type"], (raw.get("metadata") or {}).get("name", "")
 
 
+def listed_version(func, *args, **kwargs) -> str:
+    """The resourceVersion a list is current at: a watch from it misses nothing written afterwards,
+    however late its request reaches the server (a list, then a watch from its version)."""
+    selectors = {k: v for k, v in kwargs.items() if k in ("label_selector", "field_selector")}
+    listed = func(*args, **selectors)
+    return listed["metadata"]["resourceVersion"] if isinstance(listed, dict) else listed.metadata.resource_version
+
+
 @pytest.fixture
 def watching():
+    """watching(list_func, ...) -> a Watching from the current resourceVersion (pass resource_version=None
+    to start from the current state instead: its objects come first, as ADDED)."""
     started: list[Watching] = []
 
     def start(func, *args, **kwargs) -> Watching:
+        if "resource_version" not in kwargs:
+            kwargs["resource_version"] = listed_version(func, *args, **kwargs)
+        elif kwargs["resource_version"] is None:
+            del kwargs["resource_version"]
         started.append(Watching(func, *args, **kwargs))
         return started[-1]
 
@@ -129,7 +143,7 @@ def deployment(name: str, replicas: int = 1) -> dict:
 
 def test_budaiscalers_stream_added_modified_deleted(custom, ns, watching):
     custom.create_namespaced_custom_object(GROUP, VERSION, ns, PLURAL, scaler("before"))
-    stream = watching(custom.list_namespaced_custom_object, GROUP, VERSION, ns, PLURAL)
+    stream = watching(custom.list_namespaced_custom_object, GROUP, VERSION, ns, PLURAL, resource_version=None)
     assert stream.take(1, "the existing scaler") == [("ADDED", "before")]
 
     custom.create_namespaced_custom_object(GROUP, VERSION, ns, PLURAL, scaler("s"))
@@ -243,7 +257,8 @@ def test_field_selector_watches_one_object(core, ns, watching):
 
 
 def test_timeout_seconds_ends_the_stream_on_the_cluster_clock(cluster, core, ns):
-    stream = Watching(core.list_namespaced_config_map, ns, timeout_seconds=30)
+    stream = Watching(core.list_namespaced_config_map, ns, timeout_seconds=30,
+                      resource_version=listed_version(core.list_namespaced_config_map, ns))
     core.create_namespaced_config_map(ns, {"metadata": {"name": "c"}})
     stream.take(1, "the configmap")
     assert not stream.done.wait(0.2), "the stream is open before 30 s of cluster time pass"

@@ -21,6 +21,7 @@ from support.localcluster.apiserver.proxy import Proxy
 from support.localcluster.errors import ApiError
 
 NS = "demo"
+LISTEN_DELAY = 1.0  # the node's modelled start-up time of a python program
 
 # A mock program as the embedded cluster runs it: stdlib only, exposes create_server.
 PROGRAM = '''
@@ -135,11 +136,18 @@ def cluster():
 
 
 def running(cluster, replicas: int = 2, name: str = "web") -> list[dict]:
-    """ConfigMap + Deployment, then the start delay: Running pods."""
+    """ConfigMap + Deployment, then the start delay: Running pods (their programs start up for LISTEN_DELAY)."""
     cluster.store.create("ConfigMap", configmap())
     cluster.store.create("Deployment", deployment(name, replicas))
     cluster.clock.advance(1.0)
     return pods(cluster, name)
+
+
+def listening(cluster, replicas: int = 2, name: str = "web") -> list[dict]:
+    """Running pods whose programs have started up and listen."""
+    found = running(cluster, replicas, name)
+    cluster.clock.advance(LISTEN_DELAY)
+    return found
 
 
 # -- deployments get pods that run their program ----------------------------------
@@ -180,6 +188,11 @@ def test_pods_start_after_the_start_delay_with_distinct_loopback_ips_and_serve_h
     assert len(ips) == 3 and len({ip.rsplit(".", 2)[0] for ip in ips}) == 1 and all(ip.startswith("127.") for ip in ips)
     for pod in found:
         assert pod["status"]["phase"] == "Running"
+        assert pod["status"]["containerStatuses"][0]["state"].keys() == {"running"}
+        with pytest.raises(ConnectionRefusedError):  # Running as the kubelet reports it: the program still starts up
+            http_get(pod["status"]["podIP"], 8080)
+    cluster.clock.advance(LISTEN_DELAY)
+    for pod in found:
         status, body = http_get(pod["status"]["podIP"], 8080)
         assert status == 200
         answer = json.loads(body)
@@ -286,7 +299,7 @@ def test_the_recreate_strategy_removes_the_old_pods_first(cluster):
 
 
 def test_deleting_a_pod_stops_its_server_and_the_deployment_replaces_it(cluster):
-    victim = running(cluster, replicas=1)[0]
+    victim = listening(cluster, replicas=1)[0]
     ip = victim["status"]["podIP"]
     assert http_get(ip, 8080)[0] == 200
     cluster.store.delete("Pod", NS, victim["metadata"]["name"])
@@ -294,7 +307,7 @@ def test_deleting_a_pod_stops_its_server_and_the_deployment_replaces_it(cluster)
         http_get(ip, 8080)
     replacement = pods(cluster)
     assert len(replacement) == 1 and replacement[0]["metadata"]["name"] != victim["metadata"]["name"]
-    cluster.clock.advance(1.0)
+    cluster.clock.advance(1.0 + LISTEN_DELAY)
     new_ip = pods(cluster)[0]["status"]["podIP"]
     assert new_ip != ip and http_get(new_ip, 8080)[0] == 200
 
@@ -408,7 +421,7 @@ def test_service_endpoint_needs_a_ready_pod_and_maps_the_target_port(cluster):
 
 
 def test_pod_log_has_the_start_line_and_the_programs_access_log(cluster):
-    pod = running(cluster, replicas=1)[0]
+    pod = listening(cluster, replicas=1)[0]
     name, ip = pod["metadata"]["name"], pod["status"]["podIP"]
     http_get(ip, 8080, "/hello")
     log = cluster.node.pod_log(NS, name, None, None)
@@ -497,7 +510,7 @@ def test_a_program_imports_a_helper_module_from_its_configmap(cluster):
         data = {"server.py": HELPER_PROGRAM, "budspec_test_greet.py": helper(word)}
         cluster.store.create("ConfigMap", configmap(name, data))
         cluster.store.create("Deployment", deployment(name, replicas=1, configmap_name=name))
-    cluster.clock.advance(1.0)
+    cluster.clock.advance(1.0 + LISTEN_DELAY)
     for name, word in (("one", "hi"), ("two", "yo")):  # each pod has the helper of its own ConfigMap
         [pod] = pods(cluster, name)
         assert pod["status"]["phase"] == "Running", waiting(pod)
@@ -531,7 +544,7 @@ def test_a_mock_program_configmap_as_the_suite_builds_it_runs_with_its_mockhttp(
                                        "metadata": {"name": "program", "namespace": NS}})
     app = container(command=["python", "/app/vllm_sidecar.py"], port=9000)
     cluster.store.create("Deployment", deployment(replicas=1, containers=[app]))
-    cluster.clock.advance(1.0)
+    cluster.clock.advance(1.0 + LISTEN_DELAY)
     [pod] = pods(cluster)
     assert pod["status"]["phase"] == "Running", waiting(pod)
     status, body = http_get(pod["status"]["podIP"], 9000, "/set?gpu_cache=abc")

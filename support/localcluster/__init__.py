@@ -76,7 +76,8 @@ class ClusterParts:
             component.stop()
 
 
-def wire(clock: VirtualClock, *, start_delay: float = 1.0, ready_delay: float = 3.0, seed: int = 0,
+def wire(clock: VirtualClock, *, start_delay: float = 1.0, ready_delay: float = 3.0, listen_delay: float = 1.0,
+         seed: int = 0,
          kubeconfig: Path | None = None, history: int = HISTORY_PER_KIND,
          extra_images: dict[str, Runner] | None = None) -> ClusterParts:
     """The store, the built-in controllers and the node, wired explicitly (not started)."""
@@ -84,7 +85,7 @@ def wire(clock: VirtualClock, *, start_delay: float = 1.0, ready_delay: float = 
     registry = images.emulated()
     for prefix, runner in (extra_images or {}).items():
         registry.register(prefix, runner)
-    node = NodeAgent(store, clock, queue, registry, NodeConfig(NODE_NAME, start_delay, ready_delay, seed, kubeconfig))
+    node = NodeAgent(store, clock, queue, registry, NodeConfig(NODE_NAME, start_delay, ready_delay, listen_delay, seed, kubeconfig))
     events = EventRecorder(store, clock, NODE_NAME)
     controllers: list[Component] = [DeploymentController(store, clock, queue, events),
                                     ReplicaSetController(store, queue, events, NODE_NAME, seed),
@@ -96,11 +97,12 @@ def wire(clock: VirtualClock, *, start_delay: float = 1.0, ready_delay: float = 
 class LocalCluster:
     def __init__(self, *, clock: VirtualClock | None = None, model: str = "contract", port: int = 0,
                  workdir: Path | None = None, start_delay: float = 1.0, ready_delay: float = 3.0,
+                 listen_delay: float = 1.0,
                  run_controller: bool = True, tls: bool = True, watch_history: int = HISTORY_PER_KIND,
                  seed: int = 0):
         self.clock = clock or VirtualClock()
         self.model, self.port = model, port
-        self.start_delay, self.ready_delay = start_delay, ready_delay
+        self.start_delay, self.ready_delay, self.listen_delay = start_delay, ready_delay, listen_delay
         self.run_controller, self.tls = run_controller, tls
         self.watch_history = watch_history  # changes kept per kind for watches resuming from a resourceVersion
         self.seed = seed
@@ -126,7 +128,8 @@ class LocalCluster:
         if self.workdir is None:
             self.workdir = Path(tempfile.mkdtemp(prefix="budspec-cluster-"))
         self.kubeconfig_path = self.workdir / "kubeconfig"
-        self.parts = wire(self.clock, start_delay=self.start_delay, ready_delay=self.ready_delay, seed=self.seed,
+        self.parts = wire(self.clock, start_delay=self.start_delay, ready_delay=self.ready_delay,
+                          listen_delay=self.listen_delay, seed=self.seed,
                           kubeconfig=self.kubeconfig_path, history=self.watch_history,
                           extra_images=self._controller_image())
         try:

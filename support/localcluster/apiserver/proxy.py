@@ -86,6 +86,9 @@ def forward(request: Request, host: str, port: int, path: str) -> Response:
         connection.request(request.method, path, body=request.body or None, headers=headers)
         reply = connection.getresponse()
         data = reply.read()
+    except ConnectionRefusedError:  # nothing listens there (yet): kube-apiserver's words
+        raise ApiError(503, "ServiceUnavailable",
+                       f"error trying to reach service: dial tcp {host}:{port}: connect: connection refused") from None
     except (OSError, http.client.HTTPException) as error:
         raise ApiError(503, "ServiceUnavailable",
                        f"error trying to reach service: dial tcp {host}:{port}: {error}") from None

@@ -2,9 +2,12 @@
 
 It sees the cluster only through `access.ClusterAccess` (the embedded store, or
 the official client against a real kube-apiserver) and schedules on a clock with
-`call_later`. A pod gets an address of the node's `AddressPool`, turns Running
-`start_delay` after it appears and Ready once the readiness check passes (first
-after `ready_delay`, or the probe's initialDelaySeconds, then every periodSeconds).
+`call_later`. A pod gets an address of the node's `AddressPool` (its ports held
+until its containers bind them), turns Running `start_delay` after it appears,
+when its containers start, as a kubelet reports it: a python program's server
+listens `listen_delay` later (a connection before that is refused), and the pod
+is Ready once the readiness check passes (first after `ready_delay`, or the
+probe's initialDelaySeconds, then every periodSeconds).
 
 Simplifications, on purpose: readiness is established once and not re-probed;
 a deleted pod's containers stop at once (no graceful termination).
@@ -23,7 +26,7 @@ from support.clock import rfc3339
 from support.localcluster.access import ADDED, DELETED, ClusterAccess, EventRecorder, TimerClock, Timer, WorkQueue
 from support.localcluster.errors import ApiError, not_found
 from support.localcluster.node import podenv, probes
-from support.localcluster.node.addresses import AddressPool
+from support.localcluster.node.addresses import AddressPool, Reservation
 from support.localcluster.node.containers import CONFIG_ERROR, ContainerError, ImageRegistry, RunningContainer
 from support.localcluster.node.logs import ContainerLogs, log_container, tail
 
@@ -38,6 +41,7 @@ class NodeConfig:
     name: str = NODE_NAME
     start_delay: float = 1.0  # from a pod's creation to its containers running
     ready_delay: float = 3.0  # from running to the first readiness check
+    listen_delay: float = 1.0  # from a python program's start to its server listening (its import time)
     seed: int = 0  # the cluster's seed, handed to programs with random noise
     kubeconfig: Path | None = None  # the API credentials pods get (their service account)
 
@@ -50,6 +54,7 @@ class _Pod:
     name: str
     uid: str
     ip: str | None = None
+    reservation: Reservation | None = None
     running: dict[str, RunningContainer] = field(default_factory=dict)
     started_at: dict[str, str] = field(default_factory=dict)
     waiting: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -146,6 +151,9 @@ class NodeAgent:
             for timer in state.timers:
                 timer.cancel()
             running, state.running, state.timers = list(state.running.values()), {}, []
+            reservation, state.reservation = state.reservation, None
+        if reservation is not None:
+            reservation.close()
         return running
 
     def _live(self, uid: str) -> tuple[_Pod, dict] | None:
@@ -163,7 +171,8 @@ class NodeAgent:
             return
         state, pod = live
         if state.ip is None:
-            state.ip = self._addresses.allocate(_container_ports(pod))
+            state.reservation = self._addresses.reserve(_container_ports(pod))
+            state.ip = state.reservation.ip
             state.start_time = self._now()
         pod.setdefault("status", {})["podIP"] = state.ip
         for container in pod.get("spec", {}).get("containers") or []:
@@ -181,6 +190,9 @@ class NodeAgent:
         try:
             context = podenv.prepare(self._access, pod, container, state.ip, log, self._clock,
                                      self.config.seed, self.config.kubeconfig)
+            context.listen_delay, context.later = self.config.listen_delay, self._clock.call_later
+            if state.reservation is not None:
+                context.bind_port = state.reservation.release
             log(f"{self._now()} started container {name} (image {image}) on {state.ip}")
             running = self._images.run(context)
         except ContainerError as error:

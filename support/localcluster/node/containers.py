@@ -18,6 +18,7 @@ A container is one of:
 from __future__ import annotations
 
 import builtins
+import errno
 import hashlib
 import inspect
 import re
@@ -41,6 +42,15 @@ class ProgramClock(Protocol):
     def now(self) -> float: ...
 
 
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+Schedule = Callable[[float, Callable[[], None]], Timer]
+BIND_RETRIES = 10
+BIND_RETRY_SECONDS = 1.0
+
+
 @dataclass
 class ContainerContext:
     pod: dict
@@ -53,6 +63,9 @@ class ContainerContext:
     clock: ProgramClock
     seed: int = 0  # the cluster's seed, for programs with random noise
     kubeconfig: Path | None = None  # the API credentials a pod of this cluster gets (its service account)
+    listen_delay: float = 0.0  # cluster seconds a python program takes to start before its server binds
+    later: Schedule | None = None  # the cluster clock's call_later (None: no delay, bind at once)
+    bind_port: Callable[[int], None] = lambda port: None  # called right before a container binds `port`
 
     @property
     def args(self) -> list[str]:
@@ -123,6 +136,8 @@ def _guarded(runner: Runner, ctx: ContainerContext) -> RunningContainer:
 # -- python programs from ConfigMaps -------------------------------------------
 
 def run_python_program(ctx: ContainerContext) -> RunningContainer:
+    """Import the program now; its server binds `listen_delay` later (as `python prog.py` imports first):
+    meanwhile the container runs, and a connection to its port is refused."""
     path = program_path(ctx)
     module = types.ModuleType(f"pod_{ctx.pod['metadata']['name']}_{ctx.container['name']}".replace("-", "_"))
     module.__file__ = path
@@ -134,9 +149,54 @@ def run_python_program(ctx: ContainerContext) -> RunningContainer:
     options = {"env": dict(ctx.env), "clock": ctx.clock.now}
     if "seed" in inspect.signature(module.create_server).parameters:
         options["seed"] = program_seed(ctx)
-    server = module.create_server(ctx.ip, port, **options)
-    ctx.log(f"serving {path} on {ctx.ip}:{port}")
-    return ServerContainer(server, ctx.log)
+
+    def serve() -> ServerContainer:
+        ctx.bind_port(port)
+        server = module.create_server(ctx.ip, port, **options)
+        ctx.log(f"serving {path} on {ctx.ip}:{port}")
+        return ServerContainer(server, ctx.log)
+
+    if ctx.later is None or ctx.listen_delay <= 0:
+        return serve()
+    return StartingContainer(serve, ctx.later, ctx.listen_delay, ctx.log)
+
+
+class StartingContainer:
+    """A container whose server binds after a start-up delay, retrying while its address is in use."""
+
+    def __init__(self, serve: Callable[[], RunningContainer], later: Schedule, delay: float,
+                 log: Callable[[str], None]):
+        self._serve, self._later, self._log = serve, later, log
+        self._lock = threading.Lock()
+        self._running: RunningContainer | None = None
+        self._stopped = False
+        self._attempts = 0
+        with self._lock:  # the clock may fire it at once from another thread: _timer is set first
+            self._timer = later(delay, self._start)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._attempts += 1
+            try:
+                self._running = self._serve()
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE or self._attempts >= BIND_RETRIES:
+                    self._log(f"the server could not start: {type(error).__name__}: {error}")
+                    return
+                self._log(f"address in use, binding again in {BIND_RETRY_SECONDS:g} s: {error}")
+                self._timer = self._later(BIND_RETRY_SECONDS, self._start)
+            except Exception as error:  # noqa: BLE001 - the program failing is the container's, not the node's
+                self._log(f"the server could not start: {type(error).__name__}: {error}")
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            self._timer.cancel()
+            running = self._running
+        if running is not None:
+            running.stop()
 
 
 def sibling_builtins(program: str, files: dict[str, str]) -> dict[str, Any]:

@@ -180,6 +180,7 @@ def emulated() -> ImageRegistry:
 def run_inference_sim(ctx: ContainerContext) -> RunningContainer:
     config = parse_sim_args(ctx.args, ctx.ports[0] if ctx.ports else 8000)
     sim = InferenceSim(config, ctx.clock.now)
+    ctx.bind_port(config.port)
     server = ThreadingHTTPServer((ctx.ip, config.port), _SimHandler)
     server.sim = sim
     ctx.log(f"llm-d inference simulator (emulated) serving model {config.model} on {ctx.ip}:{config.port}, "
