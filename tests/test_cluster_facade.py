@@ -446,7 +446,8 @@ def test_keep_applied_replays_the_calls_on_a_pod_that_appears_later(local, clust
         first = {p["metadata"]["name"] for p in cluster.workload_pods(simulator.namespace, SIMULATOR)}
 
         cluster.merge_patch("apps/v1", "Deployment", simulator.namespace, SIMULATOR, {"spec": {"replicas": 2}})
-        advance_until(local, lambda: len(driver._running_pods(simulator)) == 2, "a second running pod")
+        # Ready, not just Running: a Running pod's server may not listen yet (its proxy answers 503)
+        advance_until(local, lambda: sum(map(is_ready, driver._running_pods(simulator))) == 2, "a second ready pod")
         new = {p["metadata"]["name"] for p in cluster.workload_pods(simulator.namespace, SIMULATOR)} - first
         assert len(new) == 1
         assert sorted(r.json()["gpu_cache"] for r in driver.query(simulator, "/status")) == [42.0, 85.0]
@@ -468,7 +469,8 @@ def test_a_refused_value_is_not_replayed_on_later_pods(local, cluster, simulator
         with pytest.raises(MockRequestError):
             driver.set_on_every_pod(simulator, "/set", gpu_cache="abc")
         cluster.merge_patch("apps/v1", "Deployment", simulator.namespace, SIMULATOR, {"spec": {"replicas": 2}})
-        advance_until(local, lambda: len(driver._running_pods(simulator)) == 2, "a second running pod")
+        # Ready, not just Running: a Running pod's server may not listen yet (its proxy answers 503)
+        advance_until(local, lambda: sum(map(is_ready, driver._running_pods(simulator))) == 2, "a second ready pod")
 
         driver.keep_applied()
 

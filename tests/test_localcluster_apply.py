@@ -190,3 +190,11 @@ def test_warn_and_ignore_store_the_object_without_the_unknown_fields(cluster, ns
     assert warned.headers.get_list("Warning") == ['299 - "unknown field \\"spec.madeUp\\""']
     assert ignored.status_code == 201 and "warning" not in ignored.headers
     assert bad.status_code == 400 and "fieldValidation: Unsupported value" in bad.json()["message"]
+
+
+def test_the_official_client_sees_the_warning_header_for_an_unknown_field(api_client, ns):
+    custom = kubernetes.client.CustomObjectsApi(api_client)
+    created, status, headers = custom.create_namespaced_custom_object_with_http_info(
+        GROUP, VERSION, ns, PLURAL, scaler("warned-typed"), field_validation="Warn")
+    assert status == 201 and "madeUp" not in created["spec"], created
+    assert headers.get("Warning") == '299 - "unknown field \\"spec.madeUp\\""', dict(headers)
