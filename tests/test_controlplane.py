@@ -239,3 +239,32 @@ def test_a_field_the_crd_does_not_know_is_refused_by_name_not_pruned(suite_names
     with pytest.raises(ApplyError) as refused:
         cluster.apply([scaler])
     assert_that(str(refused.value), contains_string(".spec.maxReplica: field not declared in schema"))
+
+
+# -- Services: by ClusterIP and by name, as kube-proxy and cluster DNS would have it ---------------------
+
+def test_a_pod_reaches_a_service_by_name_and_cluster_ip(control_plane, suite_namespace):
+    """The load generator's TARGET (a short Service name) and BudAIScaler's DCGM URL (a full one)."""
+    cluster, namespace = suite_namespace
+    cluster.apply(manifests.load_manifests("simulator", namespace=namespace))
+    _wait(lambda: [p for p in cluster.workload_pods(namespace, "llm-inference-sim") if is_ready(p)], 120,
+          "a Ready llm-inference-sim pod")
+    core = k8s.CoreV1Api(cluster.api_client)
+    cluster_ip = core.read_namespaced_service("llm-inference-sim", namespace).spec.cluster_ip
+    client = network.create_pod_network(os.urandom(8).hex(), "198.18.250.2", namespace)
+    fetch = ("import socket, sys, urllib.request; "
+             "print(socket.gethostbyname(sys.argv[1])); "
+             "print(urllib.request.urlopen(f'http://{sys.argv[1]}:9000/metrics', timeout=10).read().decode())")
+    try:
+        seen = {name: subprocess.run(["ip", "netns", "exec", client.netns, sys.executable, "-c", fetch, name],
+                                     capture_output=True, text=True, timeout=60)
+                for name in ("llm-inference-sim", f"llm-inference-sim.{namespace}.svc.cluster.local")}
+        outside = subprocess.run(["ip", "netns", "exec", client.netns, sys.executable, "-c",
+                                  "import socket; socket.gethostbyname('example.com')"],
+                                 capture_output=True, text=True, timeout=60)
+    finally:
+        network.delete_pod_network(client.netns)
+    for name, result in seen.items():
+        assert_that(result.stdout.split("\n", 1)[0], equal_to(cluster_ip), f"{name} resolves to the ClusterIP: {result.stderr}")
+        assert_that(result.stdout, contains_string("vllm:gpu_cache_usage_perc"))
+    assert outside.returncode != 0, "a name outside the cluster resolved: lookups must stay on the node"

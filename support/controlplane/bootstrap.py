@@ -16,11 +16,12 @@ SUITE_RBAC = ROOT / "deploy" / "rbac.yaml"
 FIELD_MANAGER = "budaiscaler-spec-controlplane"
 
 # The Node authorizer lets the agent do what a kubelet does for the pods bound to it; there is
-# no scheduler, so the agent also binds pods to itself (pods/binding) and lists them all.
+# no scheduler, so the agent also binds pods to itself (pods/binding) and lists them all; and no
+# kube-proxy or cluster DNS, so it watches Services (ClusterIP forwarding and DNS, services.py).
 NODE_BINDER = [
     {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
      "metadata": {"name": "budspec:node-binder"},
-     "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+     "rules": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list", "watch"]},
                {"apiGroups": [""], "resources": ["bindings", "pods/binding"], "verbs": ["create"]}]},
 ]
 

@@ -11,15 +11,22 @@ address ever leaves the machine. IP forwarding is not needed and not enabled.
 
 Addresses are from the benchmarking block 198.18.0.0/15 (RFC 2544): global
 unicast, reserved for lab networks, never routed on the internet.
+
+Services (services.py): each ClusterIP is put on the bridge as a /32 while its Service
+exists, and the agent listens there; pods resolve `<svc>.<ns>.svc.cluster.local` through
+the agent's DNS responder on the node address. Their resolver files live in
+`/etc/netns/<netns>/`, which `ip netns exec` mounts over /etc for the pod's processes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+import shutil
 import subprocess
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 BRIDGE = "budspec0"
 POD_CIDR = ipaddress.ip_network("198.18.0.0/16")
@@ -27,6 +34,8 @@ NODE_IP = ipaddress.ip_address("198.18.0.1")      # the bridge: kubelet port and
 SERVICE_CIDR = ipaddress.ip_network("198.19.0.0/16")
 KUBERNETES_SERVICE_IP = ipaddress.ip_address("198.19.0.1")
 NETNS_PREFIX = "budspec-pod-"
+NETNS_ETC = Path("/etc/netns")  # `ip netns exec NAME` bind-mounts NETNS_ETC/NAME/* over /etc/*
+CLUSTER_DOMAIN = "cluster.local"
 
 
 class NetworkError(RuntimeError):
@@ -65,10 +74,25 @@ def set_up_bridge() -> None:
 
 def tear_down_bridge() -> None:
     for name in pod_namespaces():
-        ip("netns", "del", name, check=False)
+        delete_pod_network(name)
+    for leftover in NETNS_ETC.glob(f"{NETNS_PREFIX}*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     ip("route", "del", "unreachable", str(SERVICE_CIDR), check=False)
     if bridge_exists():
         ip("link", "del", BRIDGE)
+
+
+def add_service_address(address: str) -> None:
+    """Put a Service's ClusterIP on the bridge (idempotent), so pods' packets to it stay on the node."""
+    if ipaddress.ip_address(address) not in SERVICE_CIDR:
+        raise NetworkError(f"service address {address} is not in {SERVICE_CIDR}")
+    if f" {address}/32 " not in ip("-o", "addr", "show", "dev", BRIDGE).stdout:
+        ip("addr", "add", f"{address}/32", "dev", BRIDGE)
+
+
+def remove_service_address(address: str) -> None:
+    if address != str(KUBERNETES_SERVICE_IP):
+        ip("addr", "del", f"{address}/32", "dev", BRIDGE, check=False)
 
 
 def pod_namespaces() -> list[str]:
@@ -91,7 +115,18 @@ def _host_interface(pod_uid: str) -> str:
     return "bsp" + hashlib.sha256(pod_uid.encode()).hexdigest()[:11]  # interface names are at most 15 bytes
 
 
-def create_pod_network(pod_uid: str, address: str) -> PodNetwork:
+def resolver_files(namespace: str) -> dict[str, str]:
+    """A pod's /etc/resolv.conf and nsswitch.conf, as a kubelet with ClusterFirst DNS writes them.
+
+    Only the node's DNS responder is asked (names outside the cluster do not resolve), and hosts
+    are looked up in files then DNS: the machine's own nsswitch may send `.local` names to mDNS.
+    """
+    search = f"{namespace}.svc.{CLUSTER_DOMAIN} svc.{CLUSTER_DOMAIN} {CLUSTER_DOMAIN}"
+    return {"resolv.conf": f"nameserver {NODE_IP}\nsearch {search}\noptions ndots:5 timeout:2 attempts:3\n",
+            "nsswitch.conf": "hosts: files dns\n"}
+
+
+def create_pod_network(pod_uid: str, address: str, namespace: str = "default") -> PodNetwork:
     """A network namespace whose eth0 has `address`, bridged to the node; removed again on failure."""
     if not is_proxyable(address) or ipaddress.ip_address(address) not in POD_CIDR:
         raise NetworkError(f"pod address {address} must be a global unicast address in {POD_CIDR}")
@@ -105,7 +140,11 @@ def create_pod_network(pod_uid: str, address: str) -> PodNetwork:
         ip("-n", network.netns, "link", "set", "lo", "up")
         ip("-n", network.netns, "link", "set", "eth0", "up")
         ip("-n", network.netns, "route", "add", "default", "via", str(NODE_IP))
-    except NetworkError:
+        etc = NETNS_ETC / network.netns
+        etc.mkdir(parents=True, exist_ok=True)
+        for name, text in resolver_files(namespace).items():
+            (etc / name).write_text(text)
+    except (NetworkError, OSError):
         delete_pod_network(network.netns)
         raise
     return network
@@ -120,6 +159,7 @@ def delete_pod_network(netns: str) -> None:
     if netns in pod_namespaces():
         ip("-n", netns, "link", "del", "eth0", check=False)
     ip("netns", "del", netns, check=False)
+    shutil.rmtree(NETNS_ETC / netns, ignore_errors=True)
 
 
 class AddressPool:

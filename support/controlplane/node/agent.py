@@ -2,7 +2,8 @@
 
 It registers a Ready Node and keeps its Lease, binds every pod that waits for the default
 scheduler to itself (there is no scheduler), runs the pods bound to it (pods.py), answers
-the kubelet port for `pods/log`, and relays the kubernetes Service to the API server.
+the kubelet port for `pods/log`, relays the kubernetes Service to the API server, and stands in
+for kube-proxy and cluster DNS (services.py, dns.py): pods reach Services by ClusterIP and name.
 On SIGTERM it stops every pod and removes the node's network.
 """
 
@@ -19,8 +20,10 @@ from kubernetes.client.exceptions import ApiException
 from support.controlplane import network
 from support.controlplane.node import kubelet_server
 from support.controlplane.node.api import ApiStore, NodeApi
+from support.controlplane.node.dns import DnsResponder
 from support.controlplane.node.pods import ContainerState, PodRuntime
 from support.controlplane.node.service_proxy import ServiceProxy
+from support.controlplane.node.services import ServiceTable
 
 KUBELET_PORT = 10250
 SERVICE_PORT = 443
@@ -41,6 +44,8 @@ class Agent:
         self._stop = threading.Event()
         self._kubelet = None
         self._service: ServiceProxy | None = None
+        self.services = ServiceTable(self, self.say)
+        self._dns: DnsResponder | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
     def run(self) -> None:
@@ -49,11 +54,15 @@ class Agent:
         self._service = ServiceProxy((str(network.KUBERNETES_SERVICE_IP), SERVICE_PORT),
                                      (upstream.hostname, upstream.port or 443))
         self._kubelet = kubelet_server.serve(str(network.NODE_IP), KUBELET_PORT, self.pki, self.find_log)
+        self._dns = DnsResponder(str(network.NODE_IP), self.services.addresses)
         self.api.register_node(str(network.NODE_IP), KUBELET_PORT, CAPACITY)
         self.api.renew_lease()
         threading.Thread(target=self._keep_lease, name="lease", daemon=True).start()
         self.say(f"node {self.node_name} registered at {network.NODE_IP}; pods get addresses in {network.POD_CIDR}")
-        self._watch_pods()
+        threading.Thread(target=self._follow, name="services", daemon=True,
+                         args=("Services", self.api.list_services, self.api.watch_services,
+                               self.services.replace_all, self.services.handle)).start()
+        self._follow("pods", self._list_pods, self.api.watch_pods, lambda pods: None, self.handle)
 
     def stop(self) -> None:
         self._stop.set()
@@ -71,6 +80,9 @@ class Agent:
             self._kubelet.shutdown()
         if self._service is not None:
             self._service.close()
+        if self._dns is not None:
+            self._dns.close()
+        self.services.close()
         network.tear_down_bridge()
         self.api.close()
 
@@ -86,27 +98,29 @@ class Agent:
                 self.say(f"could not renew the node lease: {error}")
 
     # -- pods ------------------------------------------------------------------------------------
-    def _watch_pods(self) -> None:
+    def _follow(self, what: str, lister, watcher, relisted, handle) -> None:
+        """List, then watch from there; list again when the watch's version is too old (410)."""
         resource_version = None
         while not self._stop.is_set():
             try:
                 if resource_version is None:
-                    resource_version = self._relist()
-                for kind, pod in self.api.watch_pods(resource_version, self._stop):
-                    resource_version = pod["metadata"].get("resourceVersion") or resource_version
+                    objects, resource_version = lister()
+                    relisted(objects)
+                for kind, obj in watcher(resource_version, self._stop):
+                    resource_version = obj["metadata"].get("resourceVersion") or resource_version
                     if kind != "BOOKMARK":
-                        self.handle(kind, pod)
+                        handle(kind, obj)
             except ApiException as error:
                 if error.status == 410:
                     resource_version = None  # too old: list again
                 else:
-                    self.say(f"watching pods failed: {error.status} {error.reason}")
+                    self.say(f"watching {what} failed: {error.status} {error.reason}")
                     self._stop.wait(RETRY)
             except Exception as error:
-                self.say(f"watching pods failed: {type(error).__name__}: {error}")
+                self.say(f"watching {what} failed: {type(error).__name__}: {error}")
                 self._stop.wait(RETRY)
 
-    def _relist(self) -> str:
+    def _list_pods(self) -> tuple[list[dict], str]:
         pods, resource_version = self.api.list_pods()
         present = {p["metadata"]["uid"] for p in pods}
         with self._pods_lock:
@@ -115,7 +129,7 @@ class Agent:
             self.handle("DELETED", runtime.pod)
         for pod in pods:
             self.handle("ADDED", pod)
-        return resource_version
+        return pods, resource_version
 
     def handle(self, kind: str, pod: dict) -> None:
         meta, spec = pod["metadata"], pod.get("spec") or {}
@@ -227,6 +241,12 @@ class Agent:
             return {item["path"]: fields.get(item.get("fieldRef", {}).get("fieldPath", ""), "")
                     for item in source["downwardAPI"].get("items") or []}
         return {}
+
+    def ready_pods(self, namespace: str) -> list[tuple[dict, str]]:
+        """The Ready pods of a namespace with their addresses: the endpoints of its Services."""
+        with self._pods_lock:
+            runtimes = [r for r in self.pods.values() if r.pod["metadata"]["namespace"] == namespace]
+        return [(r.pod, r.network.address) for r in runtimes if r.ready()]
 
     def find_log(self, namespace: str, name: str, container: str):
         with self._pods_lock:

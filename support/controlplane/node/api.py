@@ -74,14 +74,26 @@ class NodeApi:
 
     # -- pods -------------------------------------------------------------------------
     def list_pods(self) -> tuple[list[dict], str]:
-        result = self.core.list_pod_for_all_namespaces()
-        return [self.to_dict(p) for p in result.items], result.metadata.resource_version
+        return self._list(self.core.list_pod_for_all_namespaces)
 
     def watch_pods(self, resource_version: str, stop: threading.Event) -> Iterator[tuple[str, dict]]:
         """(type, pod) events from `resource_version`; returns when the stream ends (the caller relists)."""
+        return self._watch(self.core.list_pod_for_all_namespaces, resource_version, stop)
+
+    def list_services(self) -> tuple[list[dict], str]:
+        return self._list(self.core.list_service_for_all_namespaces)
+
+    def watch_services(self, resource_version: str, stop: threading.Event) -> Iterator[tuple[str, dict]]:
+        return self._watch(self.core.list_service_for_all_namespaces, resource_version, stop)
+
+    def _list(self, lister) -> tuple[list[dict], str]:
+        result = lister()
+        return [self.to_dict(o) for o in result.items], result.metadata.resource_version
+
+    def _watch(self, lister, resource_version: str, stop: threading.Event) -> Iterator[tuple[str, dict]]:
         watcher = k8s_watch.Watch()
         try:
-            for event in watcher.stream(self.core.list_pod_for_all_namespaces, resource_version=resource_version,
+            for event in watcher.stream(lister, resource_version=resource_version,
                                         allow_watch_bookmarks=True, timeout_seconds=300):
                 if stop.is_set():
                     return

@@ -79,7 +79,7 @@ class PodRuntime:
                 return
             address = self.node.addresses.allocate()
             try:
-                self.network = network.create_pod_network(self.uid, address)
+                self.network = network.create_pod_network(self.uid, address, self.pod["metadata"]["namespace"])
             except network.NetworkError:
                 self.node.addresses.release(address)
                 raise
@@ -185,6 +185,13 @@ class PodRuntime:
             self.node.addresses.release(self.network.address)
 
     # -- status --------------------------------------------------------------------------------
+    def ready(self) -> bool:
+        """Every container ready, not terminating: an endpoint of the Services that select it.
+
+        Read without the pod's lock (a start holds it for seconds): a relay must not wait on it."""
+        return (not self.terminating and self.network is not None and bool(self.containers)
+                and all(c.status()["ready"] for c in self.containers))
+
     def status(self) -> dict:
         with self._lock:
             statuses = [c.status() for c in self.containers]
