@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ from support.report.run import RUN_FILE, Run, merge, new_run_id, point_latest
 
 RESTARTS_CONTROLLER = "use.with_controller_restart=allowed"
 DEFAULT_SECONDS = 10.0  # a scenario the last run did not time
+REAL_TIME_TIMINGS = Path(__file__).with_name("real_time_timings.json")  # `make spec-cluster`, 8 jobs, measured
+CLUSTER_BANNER = "\ntarget:    cluster"  # how a run's start banner (run.json) says it ran on a real cluster
 
 
 @dataclass(frozen=True)
@@ -70,13 +73,25 @@ def plan(scenarios: list[Scenario], jobs: int, timings: dict[str, float]) -> lis
     return [w for w in workers if w.scenarios]
 
 
-def last_timings(reports: Path) -> dict[str, float]:
-    """Scenario location -> seconds it took in the last run, when there was one."""
+def last_timings(reports: Path, real_time: bool = False) -> dict[str, float]:
+    """Scenario location -> seconds it took in the last run of the same kind (real time on a cluster,
+    or virtual time on the embedded one: the seconds are not comparable). A real-time run with no
+    such run here (a fresh clone, CI) starts from the checked-in measurement, REAL_TIME_TIMINGS."""
+    timings = _load_timings(REAL_TIME_TIMINGS) if real_time else {}
     try:
         run = json.loads((reports / "latest" / RUN_FILE).read_text())
     except (OSError, ValueError):
+        return timings
+    if (CLUSTER_BANNER in run.get("banner", "")) == real_time:
+        timings.update({s["location"]: s["duration"] for s in run.get("scenarios", []) if s.get("status") != "skipped"})
+    return timings
+
+
+def _load_timings(path: Path) -> dict[str, float]:
+    try:
+        return {location: float(seconds) for location, seconds in json.loads(path.read_text()).items()}
+    except (OSError, ValueError, AttributeError):
         return {}
-    return {s["location"]: s["duration"] for s in run.get("scenarios", [])}
 
 
 def options_without_paths(behave_args: list[str]) -> list[str]:
@@ -143,16 +158,20 @@ def run(jobs: int, behave_args: list[str], out=sys.stdout) -> int:
     folder = reports / new_run_id()
     started = time.monotonic()
     options = options_without_paths(behave_args)
-    phases = [plan(together, jobs, last_timings(reports))] + ([plan(alone, 1, {})] if alone else [])
-    codes, parts, number = [], [], 0
+    phases = [plan(together, jobs, last_timings(reports, on_real_cluster))] + ([plan(alone, 1, {})] if alone else [])
+    codes, parts, number, stopped = [], [], 0, threading.Event()
     for workers in phases:
+        if stopped.is_set():  # SIGTERM: the next phase (the controller restarts) is not started
+            print(f"run: stopped; {sum(len(w.scenarios) for w in workers)} scenarios not started", file=out)
+            codes.append(2)
+            break
         for worker in workers:
             number += 1
             worker.number = number
             parts.append(_start(worker, options, folder))
         print(f"run: {sum(len(w.scenarios) for w in workers)} scenarios on {len(workers)} worker(s), "
               f"reports in {folder}", file=out)
-        codes += _wait_all(workers, out)
+        codes += _wait_all(workers, out, stopped)
     merged = merge(parts, folder)
     page = merged.finish()
     point_latest(reports, folder.name)
@@ -173,10 +192,11 @@ def _start(worker: Worker, options: list[str], folder: Path) -> Path:
     return part
 
 
-def _wait_all(workers: list[Worker], out) -> list[int]:
-    """Wait for every worker. Ctrl-C reaches them too; SIGTERM is passed on. Either way each worker
-    cleans up its namespace and ends before the runner does."""
+def _wait_all(workers: list[Worker], out, stopped: threading.Event) -> list[int]:
+    """Wait for every worker. Ctrl-C reaches them too; SIGTERM is passed on (and sets `stopped`).
+    Either way each worker cleans up its namespace and ends before the runner does."""
     def terminate(signum, frame):
+        stopped.set()
         for worker in workers:
             if worker.process.poll() is None:
                 worker.process.terminate()

@@ -61,3 +61,44 @@ def test_two_workers_give_the_same_results_as_one_behave_and_one_merged_report(t
     assert _results(parallel_folder / "run.json") == serial_results and len(serial_results) == count
     assert sorted(p.name for p in parallel_folder.iterdir()) == ["junit.xml", "report.html", "run.json", "workers"]
     assert (parallel_folder / "report.html").read_text().count('<figure class="chart">') == count
+
+
+def test_a_terminated_run_does_not_start_the_controller_restarts_afterwards(tmp_path, monkeypatch):
+    """SIGTERM reaches the first phase's workers; the phase that restarts the controller must not follow."""
+    from support import parallel
+    scenarios = [Scenario("features/a.feature:10", ()),
+                 Scenario("features/a.feature:20", (parallel.RESTARTS_CONTROLLER,))]
+    started: list[list[str]] = []
+    monkeypatch.setattr(parallel, "select", lambda args: scenarios)
+    monkeypatch.setattr(parallel, "_start", lambda worker, options, folder: started.append(
+        [s.location for s in worker.scenarios]) or folder / "workers" / str(worker.number))
+
+    def terminated(workers, out, stopped):
+        stopped.set()  # as the SIGTERM handler does
+        return [1 for _ in workers]
+    monkeypatch.setattr(parallel, "_wait_all", terminated)
+    out = tmp_path / "out.txt"
+    with out.open("w") as sink:
+        code = parallel.run(2, ["-D", "target=cluster", "-D", f"reports={tmp_path}"], out=sink)
+    assert started == [["features/a.feature:10"]], f"workers started: {started}"
+    assert code == 2, "an interrupted run is not a result"
+    assert "1 scenarios not started" in out.read_text()
+
+
+def test_a_real_time_run_plans_by_real_time_seconds_only(tmp_path):
+    """The embedded cluster's seconds say nothing about a real-time cluster, and the other way round."""
+    from support.parallel import REAL_TIME_TIMINGS, last_timings
+    checked_in = json.loads(REAL_TIME_TIMINGS.read_text())
+    assert checked_in and all(isinstance(v, (int, float)) and v > 0 for v in checked_in.values())
+    (tmp_path / "r1").mkdir()
+    (tmp_path / "latest").symlink_to("r1")
+    embedded = {"banner": "budaiscaler-spec\ntarget:    local", "scenarios": [
+        {"location": "features/scaling.feature:18", "duration": 0.5, "status": "passed"}]}
+    (tmp_path / "r1" / "run.json").write_text(json.dumps(embedded))
+    assert last_timings(tmp_path, real_time=False) == {"features/scaling.feature:18": 0.5}
+    assert last_timings(tmp_path, real_time=True) == {k: float(v) for k, v in checked_in.items()}
+    cluster = {"banner": "budaiscaler-spec\ntarget:    cluster", "scenarios": [
+        {"location": "features/scaling.feature:18", "duration": 42.0, "status": "passed"}]}
+    (tmp_path / "r1" / "run.json").write_text(json.dumps(cluster))
+    assert last_timings(tmp_path, real_time=True)["features/scaling.feature:18"] == 42.0
+    assert last_timings(tmp_path, real_time=False) == {}
