@@ -4,15 +4,14 @@
     python scripts/benchmark_cluster.py [--jobs N] [--tags EXPR]     (make bench-cluster)
 
 Starts the control plane if it is not running (`make controlplane`), runs the scenarios as the
-suite's non-admin identity, in real time, N at a time when the parallel runner
-(`python -m support run --jobs N`) is there, and prints the wall time beside the old
+suite's non-admin identity, in real time, N at a time (the parallel runner,
+`python -m support run --jobs N`), and prints the wall time beside the old
 `scaling-test.sh run` (~4-5 minutes, for fewer and weaker checks).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import subprocess
 import sys
 import time
@@ -27,25 +26,19 @@ OLD_SUITE = ("scaling-test.sh run", 4 * 60, 5 * 60)
 
 
 def command(jobs: int, tags: str, kubeconfig: Path) -> list[str]:
-    defines = ["-D", "target=cluster", "-D", f"kubeconfig={kubeconfig}", "-D", "restart_controller=yes",
-               "--tags", tags, "--format", "progress", "--no-junit"]
-    if jobs > 1 and importlib.util.find_spec("support.parallel") is not None:
-        return [sys.executable, "-m", "support", "run", "--jobs", str(jobs), *defines]
-    return [sys.executable, "-m", "behave", *defines]
+    return [sys.executable, "-m", "support", "run", "--jobs", str(jobs), "-D", "target=cluster",
+            "-D", f"kubeconfig={kubeconfig}", "-D", "restart_controller=yes", "--tags", tags]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=8, help="scenarios at a time (needs the parallel runner)")
+    parser.add_argument("--jobs", type=int, default=8, help="scenarios at a time")
     parser.add_argument("--tags", default="@scaling", help="behave tag expression (default: @scaling)")
     args = parser.parse_args(argv)
     state = plane.up(log=lambda line: print(line, flush=True))
-    argv_ = command(args.jobs, args.tags, state.suite_kubeconfig)
-    parallel = "support" in argv_[1:3] and "run" in argv_
-    print(f"running {args.tags} on {state.server} in real time, "
-          f"{'%d at a time' % args.jobs if parallel else 'one at a time (no parallel runner here)'}", flush=True)
+    print(f"running {args.tags} on {state.server} in real time, {args.jobs} at a time", flush=True)
     started = time.monotonic()
-    done = subprocess.run(argv_, cwd=ROOT)
+    done = subprocess.run(command(args.jobs, args.tags, state.suite_kubeconfig), cwd=ROOT)
     wall = time.monotonic() - started
     name, low, high = OLD_SUITE
     print(f"\n{args.tags} on the real control plane: {wall / 60:.1f} min wall "
