@@ -9,7 +9,11 @@ import uuid
 
 import pytest
 
+from hamcrest import has_item
+
+from support.clock import RealClock
 from support.controlplane import network
+from support.waiting import Poller
 from netns_fixtures import needs_netns, node_network  # noqa: F401  (fixture)
 
 
@@ -69,3 +73,23 @@ def test_service_addresses_never_leave_the_machine(node_network):
     assert not isinstance(refused.value, TimeoutError), "a Service address was routed off the machine"
     route = subprocess.run(["ip", "route", "get", "198.19.7.7"], capture_output=True, text=True)
     assert "No route to host" in route.stderr, route.stdout + route.stderr
+
+
+@needs_netns
+def test_taking_the_node_network_down_kills_what_still_runs_in_a_pod_namespace():
+    """What a killed agent leaves behind must not outlive `make controlplane-down`."""
+    if network.bridge_exists():
+        pytest.skip("a control plane is running here: its network is not this test's to take down")
+    network.set_up_bridge()
+    pod = network.create_pod_network(str(uuid.uuid4()), "198.18.200.9")
+    orphan = subprocess.Popen(["ip", "netns", "exec", pod.netns, "sleep", "300"], start_new_session=True)
+    try:
+        Poller(RealClock(), interval=0.05).eventually(
+            lambda: network.ip("netns", "pids", pod.netns).stdout.split(), has_item(str(orphan.pid)), within=10,
+            what="the process to be inside the pod's namespace")
+        network.tear_down_bridge()
+        orphan.wait(timeout=10)
+    finally:
+        orphan.kill()
+        network.tear_down_bridge()
+    assert pod.netns not in network.pod_namespaces()

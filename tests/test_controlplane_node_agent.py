@@ -98,3 +98,21 @@ def test_the_pod_phase_follows_its_containers():
     assert_that(phase([_status("waiting", restarts=2)]), equal_to("Running"))  # crash-looping, not pending
     assert_that(phase([_status("terminated", code=0)] * 2), equal_to("Succeeded"))
     assert_that(phase([_status("terminated", code=0), _status("terminated", code=1)]), equal_to("Failed"))
+
+
+def test_a_stop_takes_the_pods_down_at_once_even_while_the_watch_is_quiet():
+    """`down` kills an agent that has not ended after its grace period, which left containers running."""
+    import time
+    from support.controlplane.node.__main__ import serve
+
+    node = agent()
+    shut = threading.Event()
+    node.run = lambda: threading.Event().wait()  # a watch with no event to wake it, ever
+    node.shut_down = shut.set
+    threading.Timer(0.2, node.stop).start()
+    started = time.monotonic()
+    assert_that(serve(node), equal_to(None))
+    assert shut.is_set(), "the pods were not stopped"
+    assert time.monotonic() - started < 3, "the stop waited for the watch"
+    node.handle("ADDED", pod("late", node="budspec-node"))
+    assert_that(node.pods, equal_to({}))  # a pod seen after the stop is not started

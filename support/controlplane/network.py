@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import shutil
+import signal
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -73,7 +75,13 @@ def set_up_bridge() -> None:
 
 
 def tear_down_bridge() -> None:
+    """The node network and every pod namespace; a process still in one (its agent was killed) is killed."""
     for name in pod_namespaces():
+        for pid in ip("netns", "pids", name, check=False).stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
         delete_pod_network(name)
     for leftover in NETNS_ETC.glob(f"{NETNS_PREFIX}*"):
         shutil.rmtree(leftover, ignore_errors=True)

@@ -21,24 +21,32 @@ def main(argv: list[str] | None = None) -> int:
     agent = Agent(args.kubeconfig, args.node_name, args.pki, args.log_dir or args.pki.parent / "pods")
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: agent.stop())
+    failure = serve(agent)
+    if failure is not None:
+        print(f"the node agent stopped: {type(failure).__name__}: {failure}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+def serve(agent: Agent) -> BaseException | None:
+    """Run the agent until it fails or is told to stop, then stop its pods and remove its network.
+
+    A stop does not wait for `run` to return: its watch may sit quiet for minutes, and a node
+    agent killed at the end of `down`'s grace period would leave its containers running."""
     failures: list[BaseException] = []
 
     def run() -> None:
         try:
             agent.run()
-        except BaseException as error:  # noqa: BLE001 - reported below, then the node is taken down
+        except BaseException as error:  # noqa: BLE001 - reported by the caller, then the node is taken down
             failures.append(error)
 
     runner = threading.Thread(target=run, name="agent", daemon=True)
     runner.start()
-    while runner.is_alive():
+    while runner.is_alive() and not agent.stopping():
         runner.join(timeout=0.5)  # the main thread stays free to take signals
     agent.shut_down()
-    if failures:
-        print(f"the node agent stopped: {type(failures[0]).__name__}: {failures[0]}", file=sys.stderr, flush=True)
-        return 1
-    return 0
-
+    return failures[0] if failures else None
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -67,6 +67,9 @@ class Agent:
     def stop(self) -> None:
         self._stop.set()
 
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
     def shut_down(self) -> None:
         """Stop every pod's containers and remove the node's network (called once `run` returns)."""
         with self._pods_lock:
@@ -132,6 +135,8 @@ class Agent:
         return pods, resource_version
 
     def handle(self, kind: str, pod: dict) -> None:
+        if self._stop.is_set():  # shutting down: no new pods (they would outlive the agent)
+            return
         meta, spec = pod["metadata"], pod.get("spec") or {}
         if kind == "DELETED":
             with self._pods_lock:
