@@ -1,8 +1,8 @@
 """Sentences about a BudAIScaler: applying it, its readiness, and its desired replicas over time."""
 
 from behave import given, then, when
-from hamcrest import (assert_that, equal_to, greater_than, greater_than_or_equal_to, has_entries, has_item,
-                      is_not, less_than, less_than_or_equal_to, none)
+from hamcrest import (assert_that, contains_string, equal_to, greater_than, greater_than_or_equal_to, has_entries,
+                      has_item, is_not, less_than, less_than_or_equal_to, none)
 
 from support.matchers import all_equal, each_between
 
@@ -77,6 +77,7 @@ def step_rise_above(context, count, within):
 
 
 @given("the desired replicas have reached at least {count:d} within {within:Duration}")
+@then("the desired replicas reach at least {count:d} within {within:Duration}")
 def step_reached(context, count, within):
     _eventually_desired(context, greater_than_or_equal_to(count), within, f"to reach at least {count}")
 
@@ -151,3 +152,25 @@ def step_history(context, count):
     history = list(context.world.status().history)
     assert_that(history, has_item(has_entries(previousScale=count, newScale=greater_than(count))),
                 f"the scaler's scaling history should record a scale-up from {count}")
+
+
+def _scales(world) -> list[dict]:
+    """The scaling history as {direction, from, to, reason} per entry."""
+    def direction(entry):
+        new, previous = entry.get("newScale", 0), entry.get("previousScale", 0)
+        return "up" if new > previous else "down" if new < previous else "none"
+    return [{"direction": direction(h), "from": h.get("previousScale"), "to": h.get("newScale"),
+             "reason": h.get("reason", "")} for h in world.status().history]
+
+
+@then('the scaling history records a scale-{direction} whose reason says "{text}" within {within:Duration}')
+def step_history_reason(context, direction, text, within):
+    context.world.poller.eventually(
+        lambda: _scales(context.world), has_item(has_entries(direction=direction, reason=contains_string(text))),
+        within=within, what=f'the scaling history to record a scale-{direction} whose reason says "{text}"')
+
+
+@then('no scale in the scaling history says "{text}"')
+def step_history_never_says(context, text):
+    assert_that(_scales(context.world), is_not(has_item(has_entries(reason=contains_string(text)))),
+                f'the scaling history: no reason should say "{text}"')

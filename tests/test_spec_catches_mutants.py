@@ -58,6 +58,10 @@ BAD_TARGETS = (("does not exist", "Deployment", "no-such-model",
                ("is of a kind it cannot scale", "DaemonSet", "llm-inference-sim",
                 "generic scale not implemented for DaemonSet/llm-inference-sim"))
 NEWER_CONFLICT = "Of two scalers on one deployment the newer reports the conflict"
+KPA_BURST = "A burst scales up at once, past the scale-up policy"
+KPA_SPIKE = "A short spike is averaged away by the stable window"
+KPA_PANIC = "Panic mode is entered on a burst and left a stable window later, and KPA says so"
+KPA_CALM = "A moderate rise scales up calmly, not in panic"
 
 
 @dataclass(frozen=True)
@@ -112,9 +116,12 @@ CAUGHT_BY = {
     "no-conflict-check": catch("failure_modes", {NEWER_CONFLICT}, NO_DATA.format("fail")),
     "conflict-blocks-both": catch("failure_modes", {"The older of two scalers on one deployment keeps scaling it"},
                                   NEWER_CONFLICT),
+    "panic-never-entered": catch("strategies", {KPA_BURST, KPA_PANIC}, KPA_SPIKE),
+    "kpa-this-tick-only": catch("strategies", {KPA_SPIKE, KPA_PANIC}, KPA_BURST),
+    "panic-threshold-a-hundredth": catch("strategies", {KPA_CALM}, KPA_BURST),
 }
 # The issues ask that every scenario of these features is caught by some broken model.
-EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes")
+EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies")
 
 
 def scenario_lines(feature: str) -> dict[str, int]:

@@ -8,8 +8,9 @@ panic window (60 s, ``panic-window``):
 
 - stable desired = ceil(mean load over the stable window), or current inside
   the tolerance band; panic desired = ceil(mean load over the panic window);
-- KPA enters panic when a panic desired reaches ``panicThreshold x current``
-  (threshold 2.0 = twice, at least one pod), stays in panic until no metric
+- KPA enters panic when the panic window's mean load (in pods, before rounding
+  up, as Knative compares it) reaches ``panicThreshold x current`` (threshold
+  2.0 = twice, at least one pod), stays in panic until no metric
   has crossed it for a whole stable window, and in panic recommends the
   largest of the stable and panic desires and of its earlier panic
   recommendations, never fewer than current (no scale-down in panic);
@@ -71,6 +72,7 @@ class _Desire:
     target: float
     stable: int
     panic: int
+    panic_load: float   # the panic window's mean load in pods, not rounded
     loaded: bool      # the metric reads more than zero
 
 
@@ -89,7 +91,7 @@ def _windowed(request: ScaleRequest, model: Model, window: RecommendationWindow,
     ctx, current = request.context, request.current
     desires = _desires(request, model, windows)
     threshold = ctx.effective_panic_threshold(model) * max(1, current)
-    over = any(d.panic >= threshold for d in desires)
+    over = any(d.panic_load >= threshold for d in desires)
     transition = _update_panic(windows, over, request.now, ctx.stable_window_seconds)
     panic = windows.panic_since is not None
     best = _choose(desires, current, ctx, model, panic)
@@ -120,7 +122,7 @@ def _desires(request: ScaleRequest, model: Model, windows: KpaWindows) -> list[_
         panic = windows.mean(source.target_metric, request.now, ctx.panic_window_seconds)
         in_band = current > 0 and ctx.within_tolerance(stable / current, model)
         desires.append(_Desire(source.target_metric, snap.average, target,
-                               current if in_band else go_ceil(stable), go_ceil(panic),
+                               current if in_band else go_ceil(stable), go_ceil(panic), panic,
                                stable > 0 or model.has("never-scales-to-zero")))
     return desires
 

@@ -188,4 +188,7 @@ MUTANTS: dict[str, Mutant] = {
     "no-scaling-active-condition": Mutant(_as_built_in("only-ready-condition")),
     "no-conflict-check": Mutant(lambda b: dataclasses.replace(b, conflict=lambda scaler, others, model: None)),
     "conflict-blocks-both": Mutant(_as_built_in("conflict-blocks-both")),
+    "panic-never-entered": Mutant(_with_context(panic_threshold=1e9)),
+    "kpa-this-tick-only": Mutant(_as_built_in("kpa-windows-unused")),
+    "panic-threshold-a-hundredth": Mutant(_as_built_in("panic-threshold-as-percent")),
 }
