@@ -126,6 +126,16 @@ Feature: Scaling an LLM inference workload on GPU cache usage
     And the desired replicas then fall within 60 seconds
 
   # Known gap: the controller treats the window as a cooldown since its last
+  # scale, so a scaler that has not scaled yet scales up on the first tick.
+  @known-gap @quirk.stabilization-as-cooldown
+  Scenario: No scale-up before the scale-up window has passed
+    Given the scaler is Ready
+    And the desired replicas stay at 1 for 30 seconds
+    When GPU cache usage rises to 85% on every inference pod
+    Then the desired replicas hold for 20 seconds
+    And the desired replicas rise above 1 within 30 seconds
+
+  # Known gap: the controller treats the window as a cooldown since its last
   # scale, so after a long steady spell it scales down on the next tick.
   @known-gap @quirk.stabilization-as-cooldown
   Scenario: The scale-down window counts from when the load falls

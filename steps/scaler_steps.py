@@ -90,6 +90,7 @@ def step_fall_to_at_most(context, count, within):
 @then("the desired replicas reach {count:d} within {within:Duration}")
 @then("the desired replicas fall to {count:d} within {within:Duration}")
 @given("the desired replicas have reached {count:d} within {within:Duration}")
+@when("the desired replicas have reached {count:d} within {within:Duration}")
 def step_reach_exactly(context, count, within):
     _eventually_desired(context, equal_to(count), within, f"to reach {count}")
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from hamcrest import is_not
 
 from support import learning_data, manifests
-from support.cluster import MANAGED_BY, SCALER_KIND, ObjectRef, PreconditionError, ScalerStatus, is_ready
+from support.cluster import MANAGED_BY, SCALER_API, SCALER_KIND, ObjectRef, PreconditionError, ScalerStatus, is_ready
 from support.feed import NamespaceFeed
 from support.mockctl import MockDriver, Workload
 from support.target import Target, seconds_until
@@ -201,6 +201,16 @@ class Scenario:
 
     def patch_scaler(self, spec_patch: dict) -> None:
         self.cluster.patch_scaler_spec(self.namespace, self.scaler_name(), spec_patch)
+
+    def delete_scaler(self) -> None:
+        self.cluster.delete(ObjectRef(SCALER_API, SCALER_KIND, self.namespace, self.scaler_name()))
+
+    def scaler_exists(self) -> bool:
+        try:
+            self._scaler_object()
+        except LookupError:
+            return False
+        return True
 
     # -- reading the workload -----------------------------------------------------------
     def deployment_replicas(self) -> int:

@@ -58,6 +58,8 @@ BAD_TARGETS = (("does not exist", "Deployment", "no-such-model",
                ("is of a kind it cannot scale", "DaemonSet", "llm-inference-sim",
                 "generic scale not implemented for DaemonSet/llm-inference-sim"))
 NEWER_CONFLICT = "Of two scalers on one deployment the newer reports the conflict"
+HISTORY = "The scaling history keeps the last ten scales, oldest first"
+SCALER_GOES = "A deleted scaler goes, and the workload keeps its replicas"
 KPA_BURST = "A burst scales up at once, past the scale-up policy"
 KPA_SPIKE = "A short spike is averaged away by the stable window"
 KPA_PANIC = "Panic mode is entered on a burst and left a stable window later, and KPA says so"
@@ -119,9 +121,15 @@ CAUGHT_BY = {
     "panic-never-entered": catch("strategies", {KPA_BURST, KPA_PANIC}, KPA_SPIKE),
     "kpa-this-tick-only": catch("strategies", {KPA_SPIKE, KPA_PANIC}, KPA_BURST),
     "panic-threshold-a-hundredth": catch("strategies", {KPA_CALM}, KPA_BURST),
+    "skip-scale-up-window": catch("scaling", {"No scale-up before the scale-up window has passed"}, SCALE_DOWN),
+    "history-uncapped": catch("lifecycle", {HISTORY}, SCALER_GOES),
+    "history-newest-first": catch("lifecycle", {HISTORY}, SCALER_GOES),
+    "never-to-zero": catch("lifecycle", {"A scaler allowed down to zero takes an idle workload to zero"}, HISTORY),
+    "finalizer-kept": catch("lifecycle", {SCALER_GOES}, HISTORY),
+    "learning-data-orphaned": catch("lifecycle", {"Deleting the scaler deletes its learning data"}, SCALER_GOES),
 }
 # The issues ask that every scenario of these features is caught by some broken model.
-EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies")
+EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies", "lifecycle")
 
 
 def scenario_lines(feature: str) -> dict[str, int]:

@@ -9,7 +9,7 @@ deliberately broken ones by wrapping or replacing these functions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Mapping, Protocol
+from typing import Callable, Iterable, Mapping, Protocol, Sequence
 
 from support.clock import parse_rfc3339
 from support.reference import budscaler, collection, kpa, status_rules
@@ -90,6 +90,8 @@ class Behaviour:
     scaling_active: Callable[[Mapping[str, str], Iterable[str], Model], tuple[str, str, str] | None] = \
         status_rules.scaling_active
     conflict: Callable[[Mapping, Iterable[Mapping], Model], str | None] = status_rules.conflict
+    # status.scalingHistory after a scale: the entries so far and the new one -> what is kept
+    history: Callable[[Sequence[Mapping] | None, Mapping], list[dict]] = status_rules.with_history
 
     def with_model(self, model: Model) -> "Behaviour":
         return replace(self, model=model)

@@ -27,9 +27,8 @@ from support.reference.pods import PodCounts
 from support.reference.policies import ScaleEvents
 from support.reference.scaling_context import ScalingContext
 from support.reference.spec import ScalerSpec
-from support.reference.status_rules import target_problem
+from support.reference.status_rules import history_entry, target_problem
 
-HISTORY_LIMIT = 10
 READY_MESSAGE = "BudAIScaler is ready and operating"
 STATUS_RETRIES = 5
 
@@ -181,9 +180,8 @@ class Reconciler:
             status["actualScale"] = scale.observed
         if scaled:
             status["lastScaleTime"] = rfc3339(now)
-            entry = {"timestamp": rfc3339(now), "previousScale": current, "newScale": decision.replicas,
-                     "reason": decision.reason, "algorithm": spec.scaling_strategy, "success": True}
-            status["scalingHistory"] = (list(status.get("scalingHistory") or []) + [entry])[-HISTORY_LIMIT:]
+            entry = history_entry(now, current, decision.replicas, decision.reason, spec.scaling_strategy)
+            status["scalingHistory"] = self._behaviour.history(status.get("scalingHistory"), entry)
 
     # -- status ------------------------------------------------------------------------
     def _write_status(self, scaler: dict, status: dict) -> None:

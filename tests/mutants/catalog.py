@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from support.kube.api import KubeApi
+from support.operator.operator import FINALIZER
 from support.operator.behaviour import Behaviour, Strategy, set_ready
 from support.reference.budscaler import Recommendation, ScaleRequest
 from support.reference.learning.accuracy_tracker import AccuracyTracker
@@ -137,6 +138,25 @@ class _NoScaleWrites(KubeApi):
         return super().patch(kind, namespace, name, patch, sub=sub, **options)
 
 
+class _KeepsFinalizer(KubeApi):
+    """Never takes its finalizer off a scaler, so a deleted scaler stays Terminating."""
+
+    def patch(self, kind, namespace, name, patch, *, sub=None, **options):
+        finalizers = ((patch or {}).get("metadata") or {}).get("finalizers") if isinstance(patch, dict) else None
+        if kind.kind == "BudAIScaler" and finalizers is not None and FINALIZER not in finalizers:
+            return {}
+        return super().patch(kind, namespace, name, patch, sub=sub, **options)
+
+
+class _OrphanConfigMaps(KubeApi):
+    """Creates its ConfigMaps without an owner, so nothing deletes them with the scaler."""
+
+    def create(self, kind, namespace, obj):
+        if kind.kind == "ConfigMap":
+            obj = {**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "ownerReferences"}}
+        return super().create(kind, namespace, obj)
+
+
 def _never_ready(status, ok, reason, message, now_text, model):
     set_ready(status, False, "ReconciliationFailed", "mutant: never ready", now_text, model)
 
@@ -191,4 +211,10 @@ MUTANTS: dict[str, Mutant] = {
     "panic-never-entered": Mutant(_with_context(panic_threshold=1e9)),
     "kpa-this-tick-only": Mutant(_as_built_in("kpa-windows-unused")),
     "panic-threshold-a-hundredth": Mutant(_as_built_in("panic-threshold-as-percent")),
+    "skip-scale-up-window": Mutant(_with_context(up_stabilization_seconds=0)),
+    "history-uncapped": Mutant(lambda b: dataclasses.replace(b, history=lambda old, new: [*(old or []), new])),
+    "history-newest-first": Mutant(lambda b: dataclasses.replace(b, history=lambda old, new: [new, *(old or [])][:10])),
+    "never-to-zero": Mutant(_as_built_in("never-scales-to-zero")),
+    "finalizer-kept": Mutant(api=_KeepsFinalizer),
+    "learning-data-orphaned": Mutant(api=_OrphanConfigMaps),
 }
