@@ -202,6 +202,14 @@ class Scenario:
     def patch_scaler(self, spec_patch: dict) -> None:
         self.cluster.patch_scaler_spec(self.namespace, self.scaler_name(), spec_patch)
 
+    def scaler_hpa(self) -> dict | None:
+        """The HorizontalPodAutoscaler the scaler made (`<scaler>-hpa`), or None (no watch covers it: poll)."""
+        return self.cluster.get("autoscaling/v2", "HorizontalPodAutoscaler", self.namespace,
+                                self.scaler_name() + "-hpa")
+
+    def scaler_uid(self) -> str:
+        return self._scaler_object()["metadata"]["uid"]
+
     def delete_scaler(self) -> None:
         self.cluster.delete(ObjectRef(SCALER_API, SCALER_KIND, self.namespace, self.scaler_name()))
 

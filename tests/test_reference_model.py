@@ -18,6 +18,7 @@ EXPECTED = {
     "never-scales-to-zero", "panic-threshold-as-percent", "kpa-windows-unused",
     "no-metrics-without-pods", "custom-uses-resource-fetcher", "prometheus-scalar-unsupported",
     "external-body-not-trimmed", "only-ready-condition", "conflict-blocks-both",
+    "hpa-kept-after-strategy-change",
 }
 
 

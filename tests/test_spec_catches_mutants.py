@@ -64,6 +64,8 @@ KPA_BURST = "A burst scales up at once, past the scale-up policy"
 KPA_SPIKE = "A short spike is averaged away by the stable window"
 KPA_PANIC = "Panic mode is entered on a burst and left a stable window later, and KPA says so"
 KPA_CALM = "A moderate rise scales up calmly, not in panic"
+HPA_OWNED = "An HPA scaler hands its workload to a HorizontalPodAutoscaler it owns, and takes it away"
+HPA_SWITCH = "A scaler that leaves the HPA strategy takes its HorizontalPodAutoscaler away"
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,9 @@ CAUGHT_BY = {
     "kpa-this-tick-only": catch("strategies", {KPA_SPIKE, KPA_PANIC}, KPA_BURST),
     "panic-threshold-a-hundredth": catch("strategies", {KPA_CALM}, KPA_BURST),
     "skip-scale-up-window": catch("scaling", {"No scale-up before the scale-up window has passed"}, SCALE_DOWN),
+    "hpa-never-updated": catch("strategies", {HPA_OWNED}, KPA_BURST),
+    "hpa-left-behind": catch("strategies", {HPA_OWNED, HPA_SWITCH}, KPA_BURST),
+    "hpa-kept-after-strategy-change": catch("strategies", {HPA_SWITCH}, HPA_OWNED),
     "history-uncapped": catch("lifecycle", {HISTORY}, SCALER_GOES),
     "history-newest-first": catch("lifecycle", {HISTORY}, SCALER_GOES),
     "never-to-zero": catch("lifecycle", {"A scaler allowed down to zero takes an idle workload to zero"}, HISTORY),

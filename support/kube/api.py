@@ -57,6 +57,7 @@ DEPLOYMENT = Kind("apps", "v1", "deployments", "Deployment")
 STATEFULSET = Kind("apps", "v1", "statefulsets", "StatefulSet")
 REPLICASET = Kind("apps", "v1", "replicasets", "ReplicaSet")
 LEASE = Kind("coordination.k8s.io", "v1", "leases", "Lease")
+HPA = Kind("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler")
 SCALABLE = {k.kind: k for k in (DEPLOYMENT, STATEFULSET, REPLICASET)}
 
 

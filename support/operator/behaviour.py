@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Mapping, Protocol, Sequence
 
 from support.clock import parse_rfc3339
-from support.reference import budscaler, collection, kpa, status_rules
+from support.reference import budscaler, collection, hpa_mapping, kpa, status_rules
 from support.reference.budscaler import PredictionData, Recommendation, ScaleRequest
 from support.reference.kpa import KpaWindows
 from support.reference.learning.system import LearningSystem
@@ -90,6 +90,9 @@ class Behaviour:
     scaling_active: Callable[[Mapping[str, str], Iterable[str], Model], tuple[str, str, str] | None] = \
         status_rules.scaling_active
     conflict: Callable[[Mapping, Iterable[Mapping], Model], str | None] = status_rules.conflict
+    # the HPA strategy (§2.3): the scaler's <scaler>-hpa, and what its status says back
+    hpa: Callable[[Mapping], dict] = hpa_mapping.build_hpa
+    hpa_status: Callable[[Mapping | None, int, Model], dict] = hpa_mapping.scaler_status_from_hpa
     # status.scalingHistory after a scale: the entries so far and the new one -> what is kept
     history: Callable[[Sequence[Mapping] | None, Mapping], list[dict]] = status_rules.with_history
 

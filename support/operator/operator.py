@@ -110,6 +110,7 @@ class Operator:
         finalizers = list(scaler["metadata"].get("finalizers") or [])
         if scaler["metadata"].get("deletionTimestamp"):
             if FINALIZER in finalizers:
+                self._reconciler.finalize(scaler)
                 self._set_finalizers(scaler, [f for f in finalizers if f != FINALIZER])
             self._reconciler.forget(namespace, name)
             return False

@@ -20,6 +20,7 @@ from support.clock import parse_rfc3339, rfc3339
 from support.operator import learning, scraping
 from support.operator.behaviour import Behaviour, ScalerWindows, set_condition
 from support.operator.events import EventRecorder
+from support.operator.hpa_path import HpaError, HpaPath
 from support.kube.informer import Informer, parse_selector
 from support.kube.api import SCALABLE, SCALER, Kind, KubeApi, error_message
 from support.reference.budscaler import Recommendation, ScaleRequest
@@ -29,6 +30,7 @@ from support.reference.scaling_context import ScalingContext
 from support.reference.spec import ScalerSpec
 from support.reference.status_rules import history_entry, target_problem
 
+HPA_STRATEGY = "HPA"
 READY_MESSAGE = "BudAIScaler is ready and operating"
 STATUS_RETRIES = 5
 
@@ -61,6 +63,7 @@ class Reconciler:
         self._scale_events: dict[tuple[str, str], ScaleEvents] = {}
         self._predictor = learning.new_predictor()
         self._learning = learning.LearningData(api, behaviour, log)
+        self._hpa = HpaPath(api, behaviour.hpa, behaviour.hpa_status, log)
 
     def close(self) -> None:
         self._http.clear()
@@ -68,6 +71,13 @@ class Reconciler:
     def forget(self, namespace: str, name: str) -> None:
         self._windows.pop((namespace, name), None)
         self._scale_events.pop((namespace, name), None)
+        self._hpa.forget(namespace, name)
+
+    def finalize(self, scaler: dict) -> None:
+        """Before the finalizer goes (§2.9): a scaler using the HPA strategy deletes its HPA."""
+        if ((scaler.get("spec") or {}).get("scalingStrategy")) == HPA_STRATEGY:
+            meta = scaler["metadata"]
+            self._hpa.delete(meta.get("namespace", ""), meta["name"])
 
     def reconcile(self, scaler: dict) -> None:
         """One pass over a live scaler that carries the finalizer."""
@@ -79,7 +89,11 @@ class Reconciler:
         try:
             spec = ScalerSpec.from_object(scaler)
             self._check(spec, scaler)
-            self._scale(scaler, spec, status, now)
+            if spec.scaling_strategy == HPA_STRATEGY:
+                self._hand_to_hpa(scaler, spec, status)
+            else:
+                self._hpa.release(spec.namespace, spec.name, model)
+                self._scale(scaler, spec, status, now)
             self._behaviour.ready(status, True, "ScalerReady", READY_MESSAGE, rfc3339(now), model)
         except ReconcileError as error:
             self._log(f"{namespace}/{name}: {error.reason}: {error.message}")
@@ -94,7 +108,7 @@ class Reconciler:
         conflict = self._behaviour.conflict(scaler, self._scalers.list(spec.namespace), self._behaviour.model)
         if conflict:
             raise ReconcileError("ConflictDetected", conflict)
-        if spec.scaling_strategy not in self._behaviour.strategies:
+        if spec.scaling_strategy not in self._behaviour.strategies and spec.scaling_strategy != HPA_STRATEGY:
             raise ReconcileError("ReconciliationFailed",
                                  f"scaling strategy {spec.scaling_strategy} is not modelled by the reference controller")
 
@@ -128,6 +142,19 @@ class Reconciler:
         self._learning.learn(scaler, spec, collection, current, decision, prediction, previous_actual, status, now)
         behaviour.prediction_status(status, prediction, model)
         self._record(status, spec, scale, current, decision, scaled, now)
+
+    def _hand_to_hpa(self, scaler: dict, spec: ScalerSpec, status: dict) -> None:
+        try:
+            pods = self._target_pods(spec, self._read_scale(spec))
+        except ReconcileError:
+            pods = []           # the HPA path never reads the target; nothing of it runs
+        try:
+            self._hpa.reconcile(scaler, pods, status, self._behaviour.model)
+        except HpaError as error:
+            raise ReconcileError("ReconciliationFailed", str(error)) from None
+
+    def _target_pods(self, spec: ScalerSpec, scale: Scale) -> list[dict]:
+        return [p for p in self._pods.list(spec.namespace, scale.selector) if not p["metadata"].get("deletionTimestamp")]
 
     def _scaling_active(self, status: dict, collection: scraping.Collection, now: float) -> None:
         """ScalingActive says whether the scaler could read its metrics (contract; never written as built)."""

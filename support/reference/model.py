@@ -89,6 +89,9 @@ QUIRKS: dict[str, str] = {
         "§7.13: an external body '42\\n' is not a number: no whitespace is trimmed",
     "only-ready-condition":
         "§7.26, §1.4: only Ready is written; a scaler whose every metric fails looks healthy",
+    "hpa-kept-after-strategy-change":
+        "§2.3, §2.9: <scaler>-hpa is deleted only when a scaler using HPA is deleted; switched to another "
+        "strategy, the scaler leaves its HPA scaling the target too",
     "conflict-blocks-both":
         "§7.27: two scalers on one target block each other; neither keeps scaling",
 }

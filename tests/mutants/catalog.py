@@ -157,6 +157,28 @@ class _OrphanConfigMaps(KubeApi):
         return super().create(kind, namespace, obj)
 
 
+class _HpaNeverUpdated(KubeApi):
+    """Creates the scaler's HPA but never writes it again: the HPA keeps the scaler's first settings."""
+
+    def replace(self, kind, namespace, name, obj, sub=None):
+        if kind.kind == "HorizontalPodAutoscaler":
+            return self.get(kind, namespace, name)
+        return super().replace(kind, namespace, name, obj, sub=sub)
+
+
+class _HpaLeftBehind(KubeApi):
+    """Makes the scaler's HPA without an owner and never deletes it."""
+
+    def create(self, kind, namespace, obj):
+        if kind.kind == "HorizontalPodAutoscaler":
+            obj = {**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "ownerReferences"}}
+        return super().create(kind, namespace, obj)
+
+    def delete(self, kind, namespace, name):
+        if kind.kind != "HorizontalPodAutoscaler":
+            super().delete(kind, namespace, name)
+
+
 def _never_ready(status, ok, reason, message, now_text, model):
     set_ready(status, False, "ReconciliationFailed", "mutant: never ready", now_text, model)
 
@@ -212,6 +234,9 @@ MUTANTS: dict[str, Mutant] = {
     "kpa-this-tick-only": Mutant(_as_built_in("kpa-windows-unused")),
     "panic-threshold-a-hundredth": Mutant(_as_built_in("panic-threshold-as-percent")),
     "skip-scale-up-window": Mutant(_with_context(up_stabilization_seconds=0)),
+    "hpa-never-updated": Mutant(api=_HpaNeverUpdated),
+    "hpa-left-behind": Mutant(api=_HpaLeftBehind),
+    "hpa-kept-after-strategy-change": Mutant(_as_built_in("hpa-kept-after-strategy-change")),
     "history-uncapped": Mutant(lambda b: dataclasses.replace(b, history=lambda old, new: [*(old or []), new])),
     "history-newest-first": Mutant(lambda b: dataclasses.replace(b, history=lambda old, new: [new, *(old or [])][:10])),
     "never-to-zero": Mutant(_as_built_in("never-scales-to-zero")),

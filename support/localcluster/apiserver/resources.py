@@ -82,6 +82,8 @@ BUILTIN: tuple[Resource, ...] = (
              {"status": READ_WRITE_SUB, "scale": READ_WRITE_SUB}),
     Resource("apps", "v1", "statefulsets", "statefulset", "StatefulSet", True, ("sts",), ("all",),
              {"status": READ_WRITE_SUB, "scale": READ_WRITE_SUB}),
+    Resource("autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler",
+             True, ("hpa",), ("all",), {"status": READ_WRITE_SUB}),
     Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
              CRD_KIND, False, ("crd", "crds"), (), {"status": READ_WRITE_SUB}),
 )
