@@ -39,6 +39,7 @@ class InferenceWorkload:
 INFERENCE_WORKLOADS = {
     "inference simulator": InferenceWorkload("simulator", "llm-inference-sim", 9000),
     "learning metrics server": InferenceWorkload("learning-metrics-server", "learning-metrics-server", 8000),
+    "mock vLLM metrics server": InferenceWorkload("metrics-server", "mock-vllm-metrics", 8000),
 }
 
 
@@ -206,6 +207,9 @@ class Scenario:
         """The HorizontalPodAutoscaler the scaler made (`<scaler>-hpa`), or None (no watch covers it: poll)."""
         return self.cluster.get("autoscaling/v2", "HorizontalPodAutoscaler", self.namespace,
                                 self.scaler_name() + "-hpa")
+
+    def scaler_spec(self) -> dict:
+        return dict(self._scaler_object().get("spec") or {})
 
     def scaler_uid(self) -> str:
         return self._scaler_object()["metadata"]["uid"]

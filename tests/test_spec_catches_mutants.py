@@ -64,6 +64,8 @@ KPA_BURST = "A burst scales up at once, past the scale-up policy"
 KPA_SPIKE = "A short spike is averaged away by the stable window"
 KPA_PANIC = "Panic mode is entered on a burst and left a stable window later, and KPA says so"
 KPA_CALM = "A moderate rise scales up calmly, not in panic"
+SOURCE = "GPU cache usage read as {0} source in {1} [kind={0}, format={1}]"
+SEVERAL_SOURCES = "With several sources the most demanding one decides"
 HPA_OWNED = "An HPA scaler hands its workload to a HorizontalPodAutoscaler it owns, and takes it away"
 HPA_SWITCH = "A scaler that leaves the HPA strategy takes its HorizontalPodAutoscaler away"
 
@@ -127,6 +129,11 @@ CAUGHT_BY = {
     "hpa-never-updated": catch("strategies", {HPA_OWNED}, KPA_BURST),
     "hpa-left-behind": catch("strategies", {HPA_OWNED, HPA_SWITCH}, KPA_BURST),
     "hpa-kept-after-strategy-change": catch("strategies", {HPA_SWITCH}, HPA_OWNED),
+    "first-source-only": catch("metric_sources", {SEVERAL_SOURCES}, SOURCE.format("pod", "JSON")),
+    "pod-sources-unread": catch("metric_sources", {SOURCE.format("pod", "Prometheus text"), SOURCE.format("pod", "JSON"),
+                                                   SEVERAL_SOURCES}, SOURCE.format("inferenceEngine", "Prometheus text")),
+    "inference-engine-sources-unread": catch("metric_sources", {SOURCE.format("inferenceEngine", "Prometheus text")},
+                                             SOURCE.format("pod", "JSON")),
     "history-uncapped": catch("lifecycle", {HISTORY}, SCALER_GOES),
     "history-newest-first": catch("lifecycle", {HISTORY}, SCALER_GOES),
     "never-to-zero": catch("lifecycle", {"A scaler allowed down to zero takes an idle workload to zero"}, HISTORY),
@@ -134,7 +141,7 @@ CAUGHT_BY = {
     "learning-data-orphaned": catch("lifecycle", {"Deleting the scaler deletes its learning data"}, SCALER_GOES),
 }
 # The issues ask that every scenario of these features is caught by some broken model.
-EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies", "lifecycle")
+EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies", "lifecycle", "metric_sources")
 
 
 def scenario_lines(feature: str) -> dict[str, int]:

@@ -179,6 +179,30 @@ class _HpaLeftBehind(KubeApi):
             super().delete(kind, namespace, name)
 
 
+def _first_source_only(behaviour: Behaviour) -> Behaviour:
+    """Only the first metric source counts; the others are read and dropped."""
+    gather = behaviour.gather_collection
+
+    def broken(plans, replies, pods, model):
+        result = gather(plans, replies, pods, model)
+        first = plans[0].source.target_metric if plans else None
+        result.snapshots = {m: s for m, s in result.snapshots.items() if m == first}
+        return result
+    return dataclasses.replace(behaviour, gather_collection=broken)
+
+
+def _source_kind_unread(kind: str) -> Callable[[Behaviour], Behaviour]:
+    """Sources of one type are never read (each reports an error instead)."""
+    def change(behaviour: Behaviour) -> Behaviour:
+        plan = behaviour.plan_collection
+
+        def broken(spec, namespace, pods, model):
+            return [dataclasses.replace(p, fetches=(), outcome=f"mutant: {kind} sources unread")
+                    if p.source.metric_source_type == kind else p for p in plan(spec, namespace, pods, model)]
+        return dataclasses.replace(behaviour, plan_collection=broken)
+    return change
+
+
 def _never_ready(status, ok, reason, message, now_text, model):
     set_ready(status, False, "ReconciliationFailed", "mutant: never ready", now_text, model)
 
@@ -237,6 +261,9 @@ MUTANTS: dict[str, Mutant] = {
     "hpa-never-updated": Mutant(api=_HpaNeverUpdated),
     "hpa-left-behind": Mutant(api=_HpaLeftBehind),
     "hpa-kept-after-strategy-change": Mutant(_as_built_in("hpa-kept-after-strategy-change")),
+    "first-source-only": Mutant(_first_source_only),
+    "pod-sources-unread": Mutant(_source_kind_unread("pod")),
+    "inference-engine-sources-unread": Mutant(_source_kind_unread("inferenceEngine")),
     "history-uncapped": Mutant(lambda b: dataclasses.replace(b, history=lambda old, new: [*(old or []), new])),
     "history-newest-first": Mutant(lambda b: dataclasses.replace(b, history=lambda old, new: [new, *(old or [])][:10])),
     "never-to-zero": Mutant(_as_built_in("never-scales-to-zero")),
