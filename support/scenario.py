@@ -214,6 +214,10 @@ class Scenario:
     def scaler_uid(self) -> str:
         return self._scaler_object()["metadata"]["uid"]
 
+    def annotate_scaler(self, annotations: dict[str, str]) -> None:
+        self.cluster.merge_patch(SCALER_API, SCALER_KIND, self.namespace, self.scaler_name(),
+                                 {"metadata": {"annotations": annotations}})
+
     def delete_scaler(self) -> None:
         self.cluster.delete(ObjectRef(SCALER_API, SCALER_KIND, self.namespace, self.scaler_name()))
 

@@ -1,0 +1,61 @@
+"""Sentences about a scaler's policies, selectPolicy and rate annotations, and the changes they allow."""
+
+from behave import given, then
+from hamcrest import assert_that, has_entries, less_than_or_equal_to
+
+from support.clock import parse_rfc3339
+
+SELECT_POLICIES = ("Min", "Max", "Disabled")
+
+
+@given('the scaler\'s scale-down policies are combined by "{select}"')
+def step_select(context, select):
+    if select not in SELECT_POLICIES:
+        raise ValueError(f"unknown selectPolicy {select!r}: say one of {', '.join(SELECT_POLICIES)}")
+    context.world.patch_scaler({"behavior": {"scaleDown": {"selectPolicy": select}}})
+
+
+@given("the scaler's scale-down is disabled, with no policies")
+def step_disabled_bare(context):
+    context.world.patch_scaler({"behavior": {"scaleDown": {"selectPolicy": "Disabled", "policies": None}}})
+
+
+@given("the scaler's scale-down has no policies")
+def step_no_down_policies(context):
+    context.world.patch_scaler({"behavior": {"scaleDown": {"policies": None}}})
+
+
+@given('the scaler\'s annotation "{name}" is "{value}"')
+def step_annotation(context, name, value):
+    context.world.annotate_scaler({f"scaler.bud.studio/{name}": value})
+
+
+def _first_down(world) -> dict:
+    history = list(world.status().history)
+    down = next((h for h in history if h.get("newScale", 0) < h.get("previousScale", 0)), None)
+    return {} if down is None else {"from": down.get("previousScale"), "to": down.get("newScale")}
+
+
+@then("the first scale-down goes from {start:d} to {end:d} replicas within {within:Duration}")
+def step_first_down(context, start, end, within):
+    context.world.poller.eventually(lambda: _first_down(context.world), has_entries({"from": start, "to": end}),
+                                    within=within, what=f"the first scale-down in the scaling history ({start} -> {end})")
+
+
+def largest_drop(history: list[dict], period: float) -> int:
+    """The most replicas the history removed within any `period` seconds (replicas at the period's start minus
+    those after a scale-down)."""
+    entries = [(parse_rfc3339(h["timestamp"]), h["previousScale"], h["newScale"]) for h in history]
+    drop = 0
+    for when, _, after in entries:
+        start = next((before for t, before, _ in entries if t > when - period), after)
+        drop = max(drop, start - after)
+    return drop
+
+
+@then("the replicas fall by at most {count:d} in any {period:Duration} for {for_:Duration}")
+def step_drop_rate(context, count, period, for_):
+    world = context.world
+    world.poller.consistently(lambda: largest_drop([dict(h) for h in world.status().history], period),
+                              less_than_or_equal_to(count), for_=for_,
+                              what=f"the most replicas removed within any {period:g} seconds")
