@@ -22,12 +22,14 @@ _ROOT_PASSTHROUGH = ("apiVersion", "kind", "metadata")
 
 def admit(schema: dict, obj: dict, kind: str, name: str, *, only: tuple[str, ...] | None = None,
           pruned: list[str] | None = None) -> dict:
-    """Pruned, defaulted copy of `obj`; raises 422 Invalid on violations.
+    """`obj` pruned and defaulted; raises 422 Invalid on violations.
 
+    The caller hands `obj` over: the result shares what pruning and defaulting leave as they
+    are (a copy per write cost more than the rest of a status write together).
     `only` restricts the work to some top-level fields (e.g. ("status",) for /status writes);
     `pruned` collects the paths of the unknown fields pruning dropped (for fieldValidation).
     """
-    result = {k: v for k, v in copy.deepcopy(obj).items() if k in _ROOT_PASSTHROUGH}
+    result = {k: v for k, v in obj.items() if k in _ROOT_PASSTHROUGH}
     errors: list[str] = []
     dropped = pruned if pruned is not None else []
     props = schema.get("properties", {})
@@ -35,12 +37,12 @@ def admit(schema: dict, obj: dict, kind: str, name: str, *, only: tuple[str, ...
         if key in _ROOT_PASSTHROUGH or value is None:
             continue
         if only is not None and key not in only:
-            result[key] = copy.deepcopy(value)
+            result[key] = value
             continue
         if key not in props:
             dropped.append(key)
             continue
-        result[key] = _walk(props[key], copy.deepcopy(value), key, errors, dropped)
+        result[key] = _walk(props[key], value, key, errors, dropped)
     _apply_default_props(props, result, only)
     for key in schema.get("required", []):
         if key not in result:

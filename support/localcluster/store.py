@@ -4,7 +4,10 @@ Objects are plain dicts shaped like Kubernetes JSON, keyed by (kind, namespace, 
 The store stamps uid, resourceVersion, generation and creationTimestamp, checks
 optimistic concurrency, and tells subscribers about every change after it is made.
 What `get` and `list` return is a deep copy: callers can never mutate stored state by
-accident. Subscribers get the stored object itself and must not mutate it.
+accident. A write copies what it is given and returns a copy, unless the caller hands the
+object over (`take=True`, the API server's write path: it then gets the stored object back).
+`peek` and `list_refs` (the API server's read path), what `take` writes return, and what
+subscribers get are the stored objects themselves: read-only.
 It implements `access.ClusterAccess` for the in-process controllers and the node agent.
 
 It also keeps what kube-apiserver's watch cache keeps: per kind, a window of the
@@ -74,13 +77,17 @@ class Store:
         self._expired_through: dict[str, int] = {}  # kind -> newest resourceVersion dropped from its history
         self._sinks: dict[str, list[Sink]] = {}
         self._by_uid: dict[str, Key] = {}
+        self._by_kind: dict[str, dict[Key, dict]] = {}
         self._dependents: dict[str, set[Key]] = {}  # owner uid -> keys of objects whose ownerReferences name it
 
     # -- reading -----------------------------------------------------------
     def get(self, kind: str, namespace: str | None, name: str) -> dict | None:
-        with self._lock:
-            obj = self._objects.get(Key(kind, namespace or "", name))
-            return copy.deepcopy(obj) if obj is not None else None
+        obj = self.peek(kind, namespace, name)
+        return copy.deepcopy(obj) if obj is not None else None
+
+    def peek(self, kind: str, namespace: str | None, name: str) -> dict | None:
+        """The stored object itself: read-only."""
+        return self._objects.get(Key(kind, namespace or "", name))
 
     def must_get(self, kind: str, namespace: str | None, name: str) -> dict:
         obj = self.get(kind, namespace, name)
@@ -91,17 +98,20 @@ class Store:
     def list(self, kind: str, namespace: str | None = None,
              labels: Callable[[dict], bool] | None = None) -> list[dict]:
         """Objects of `kind` (in `namespace`, or all when None), optionally filtered by a label predicate."""
-        with self._lock:
-            found = [o for k, o in self._objects.items()
-                     if k.kind == kind and (namespace is None or k.namespace == namespace)
-                     and (labels is None or labels(o.get("metadata", {}).get("labels") or {}))]
-            found.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
-            return copy.deepcopy(found)
+        return copy.deepcopy(self._select(kind, namespace, labels))
 
-    def list_at(self, kind: str, namespace: str | None = None) -> tuple[list[dict], str]:
-        """`list(kind, namespace)` and the resourceVersion it is current at, read atomically."""
+    def list_refs(self, kind: str, namespace: str | None = None) -> tuple[list[dict], str]:
+        """The stored objects of `kind` (read-only) and the resourceVersion they are current at, read atomically."""
         with self._lock:
-            return self.list(kind, namespace), self.resource_version()
+            return self._select(kind, namespace, None), self.resource_version()
+
+    def _select(self, kind: str, namespace: str | None, labels: Callable[[dict], bool] | None) -> list[dict]:
+        with self._lock:
+            found = [o for k, o in self._by_kind.get(kind, {}).items()
+                     if (namespace is None or k.namespace == namespace)
+                     and (labels is None or labels(o.get("metadata", {}).get("labels") or {}))]
+        found.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+        return found
 
     def kind_version(self, kind: str) -> int:
         """The resourceVersion of the latest change to any object of `kind` (0 if none): a cache key."""
@@ -118,8 +128,9 @@ class Store:
         return self._last_rv
 
     # -- writing -----------------------------------------------------------
-    def create(self, kind: str, obj: dict) -> dict:
-        obj = copy.deepcopy(obj)
+    def create(self, kind: str, obj: dict, *, take: bool = False) -> dict:
+        """Store a new object; returns it as stored (a copy, or with `take` the stored object: read-only)."""
+        obj = obj if take else copy.deepcopy(obj)
         meta = obj.setdefault("metadata", {})
         _omit_empty(meta)
         if not meta.get("name"):
@@ -133,13 +144,14 @@ class Store:
             meta["generation"] = 1
             meta["resourceVersion"] = str(self._next_rv())
             self._objects[key] = obj
+            self._by_kind.setdefault(kind, {})[key] = obj
             self._index(key, None, obj)
             self._record(Change(ADDED, kind, self._last_rv, obj))
-            result = copy.deepcopy(obj)
         self._notify(ADDED, kind, obj)
-        return result
+        return obj if take else copy.deepcopy(obj)
 
-    def update(self, kind: str, obj: dict, *, status_only: bool = False, finalize: bool = False) -> dict:
+    def update(self, kind: str, obj: dict, *, status_only: bool = False, finalize: bool = False,
+               take: bool = False) -> dict:
         """Replace an object. A stale metadata.resourceVersion is a 409 Conflict.
 
         `status_only` mirrors the /status subresource: only `status` changes;
@@ -148,9 +160,10 @@ class Store:
         unless the kind keeps no separate status (ConfigMap...), and so are a
         namespace's spec.finalizers.
         An object being deleted goes once an update leaves it without finalizers,
-        and gets no new ones.
+        and gets no new ones. Returns the object as stored (a copy, or with `take`, by which the
+        caller hands `obj` over, the stored object itself: read-only).
         """
-        obj = copy.deepcopy(obj)
+        obj = obj if take else copy.deepcopy(obj)
         meta = obj.get("metadata", {})
         key = Key(kind, meta.get("namespace") or "", meta.get("name", ""))
         with self._lock:
@@ -163,16 +176,15 @@ class Store:
             new = self._merge_for_update(stored, obj, "status" if status_only else "finalize" if finalize else None)
             _omit_empty(new["metadata"])
             if new == stored:
-                return copy.deepcopy(stored)
+                return stored if take else copy.deepcopy(stored)
             _check_no_new_finalizers(kind, stored, new)
             if new.get("spec") != stored.get("spec"):
                 new["metadata"]["generation"] = stored["metadata"].get("generation", 1) + 1
             new["metadata"]["resourceVersion"] = str(self._next_rv())
             event = DELETED if new["metadata"].get("deletionTimestamp") and not finalizers_of(kind, new) else MODIFIED
             self._commit(key, stored, new, event)
-            result = copy.deepcopy(new)
         self._notify(event, kind, new)
-        return result
+        return new if take else copy.deepcopy(new)
 
     def update_status(self, kind: str, obj: dict) -> dict:
         """Replace only `status` (the /status subresource)."""
@@ -203,18 +215,19 @@ class Store:
                     new["status"] = {**(stored.get("status") or {}), **status}
                 event = MODIFIED
             self._commit(key, stored, new, event)
-            result = copy.deepcopy(new)
         self._notify(event, kind, new)
-        return result
+        return copy.deepcopy(new)
 
     def _commit(self, key: Key, stored: dict, new: dict, event: str) -> None:
         """Store (or, for DELETED, drop) `new`, index it and record the change (lock held)."""
         if event == DELETED:
             del self._objects[key]
+            del self._by_kind[key.kind][key]
             self._index(key, stored, None)
             self._record(Change(DELETED, key.kind, self._last_rv, new))
         else:
             self._objects[key] = new
+            self._by_kind[key.kind][key] = new
             self._index(key, stored, new)
             self._record(Change(MODIFIED, key.kind, self._last_rv, new, stored))
 

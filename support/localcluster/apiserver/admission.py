@@ -84,7 +84,7 @@ def _pod_spec(kind: str, obj: dict) -> tuple[dict | None, str]:
 
 def require_namespace(store: Store, namespace: str) -> None:
     """NamespaceLifecycle: content goes only into a namespace that exists and is not terminating."""
-    found = store.get("Namespace", None, namespace)
+    found = store.peek("Namespace", None, namespace)
     if found is None:
         raise ApiError(404, "NotFound", f'namespaces "{namespace}" not found')
     if found.get("status", {}).get("phase") == "Terminating":

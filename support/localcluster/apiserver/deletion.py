@@ -28,7 +28,7 @@ class Deletes:
     def delete(self, request: Request, target: Target) -> Response:
         obj = self._reads.fetch(target)
         result = self._delete(target, obj, _propagation(request))
-        if result is not None and self._store.get(target.resource.kind, target.namespace, target.name) is not None:
+        if result is not None and self._store.peek(target.resource.kind, target.namespace, target.name) is not None:
             return Response.json(200, result)  # waiting for its finalizers: the object, marked
         if target.resource.kind in ("Pod", "Namespace"):
             return Response.json(200, result or obj)

@@ -52,7 +52,7 @@ class Patches:
         raise AssertionError("unreachable")
 
     def _patch_once(self, request: Request, target: Target, patcher: Patcher, patch: Any) -> Response:
-        current = self._store.get(target.resource.kind, target.namespace, target.name)
+        current = self._store.peek(target.resource.kind, target.namespace, target.name)  # read-only: patchers copy
         if current is None:
             raise object_not_found(target.resource, target.name)
         if target.sub == "scale":
@@ -67,7 +67,7 @@ class Patches:
             patched["metadata"]["namespace"] = target.namespace
         status = target.sub == "status"
         if not status and "status" in target.resource.subresources and "status" in current:
-            patched["status"] = current["status"]
+            patched["status"] = dict(current["status"])
         unknown: list[str] = []
         patched = admission.admit(self._store, target.resource, patched, only=("status",) if status else None,
                                   unknown=unknown)
@@ -82,7 +82,7 @@ class Patches:
         self._writes.check_identity(target, config)
         unknown = self._strip_unknown(target, config)
         headers = validation.judge(request, target.resource, unknown)
-        live = self._store.get(target.resource.kind, target.namespace, target.name)
+        live = self._store.peek(target.resource.kind, target.namespace, target.name)  # read-only: apply copies
         force = request.query.get("force", "").lower() in ("true", "1")
         merged = apply(live, config, admission.shape_of(self._store, target.resource), field_manager(request),
                        target.resource.api_version, force, rfc3339(self._clock.now()))
@@ -91,7 +91,7 @@ class Patches:
             return Response.json(201, created, headers)
         merged["metadata"]["resourceVersion"] = (config.get("metadata") or {}).get("resourceVersion")
         if "status" in target.resource.subresources and "status" in live:
-            merged["status"] = live["status"]
+            merged["status"] = dict(live["status"])
         merged = admission.admit(self._store, target.resource, merged)
         return Response.json(200, self._writes.update(target, merged), headers)
 

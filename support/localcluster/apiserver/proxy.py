@@ -31,7 +31,7 @@ class Proxy:
     def log(self, request: Request, target: Target) -> Response:
         if request.method != "GET":
             raise method_not_allowed()
-        if self._store.get("Pod", target.namespace, target.name) is None:
+        if self._store.peek("Pod", target.namespace, target.name) is None:
             raise object_not_found(target.resource, target.name)
         if self._logs is None:
             raise ApiError(503, "ServiceUnavailable", "no node runs pods in this cluster")
@@ -48,7 +48,7 @@ class Proxy:
         return forward(request, host, host_port, path)
 
     def pod_endpoint(self, namespace: str, pod_name: str, port: str | int | None) -> tuple[str, int]:
-        pod = self._store.get("Pod", namespace, pod_name)
+        pod = self._store.peek("Pod", namespace, pod_name)
         if pod is None:
             raise not_found("Pod", pod_name)
         status = pod.get("status") or {}
@@ -58,7 +58,7 @@ class Proxy:
         return status["podIP"], pod_port(pod, port)
 
     def service_endpoint(self, namespace: str, service_name: str, port: str | int | None) -> tuple[str, int]:
-        service = self._store.get("Service", namespace, service_name)
+        service = self._store.peek("Service", namespace, service_name)
         if service is None:
             raise not_found("Service", service_name)
         service_port = _service_port(service, port)
@@ -74,8 +74,8 @@ class Proxy:
         selector = service.get("spec", {}).get("selector") or {}
         if not selector:
             return []
-        return self._store.list("Pod", service["metadata"].get("namespace", ""),
-                                labels=lambda labels: all(labels.get(k) == v for k, v in selector.items()))
+        pods, _ = self._store.list_refs("Pod", service["metadata"].get("namespace", ""))
+        return [p for p in pods if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())]
 
 
 def forward(request: Request, host: str, port: int, path: str) -> Response:

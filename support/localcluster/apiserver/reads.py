@@ -17,7 +17,8 @@ class Reads:
         self._store, self._clock, self._watches = store, clock, watches
 
     def fetch(self, target: Target) -> dict:
-        obj = self._store.get(target.resource.kind, target.namespace, target.name)
+        """The object the target names, as stored: read-only (404 when there is none)."""
+        obj = self._store.peek(target.resource.kind, target.namespace, target.name)
         if obj is None:
             raise object_not_found(target.resource, target.name)
         return obj
@@ -44,7 +45,7 @@ class Reads:
         """The selected objects and the resourceVersion they are current at (a watch resumes from it)."""
         labels = parse_label_selector(request.query.get("labelSelector", ""))
         fields = parse_field_selector(request.query.get("fieldSelector", ""))
-        items, version = self._store.list_at(target.resource.kind, target.namespace)
+        items, version = self._store.list_refs(target.resource.kind, target.namespace)
         return [o for o in items if labels(o.get("metadata", {}).get("labels") or {}) and fields(o)], version
 
     def watch(self, request: Request, target: Target) -> Streaming:

@@ -33,13 +33,13 @@ class Scales:
         if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
             raise ApiError(422, "Invalid", f'Scale.autoscaling "{target.name}" is invalid: spec.replicas: '
                                            f"Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0")
-        before = copy.deepcopy(current)
+        scaled = copy.deepcopy(current)  # `current` is the stored object: read-only
         sent_version = (scale.get("metadata") or {}).get("resourceVersion")
         if sent_version:
-            current["metadata"]["resourceVersion"] = sent_version
-        current.setdefault("spec", {})["replicas"] = replicas
-        self._writes.record(request, target, before, current, "scale")
-        return Response.json(200, self.scale_of(target, self._writes.update(target, current)))
+            scaled["metadata"]["resourceVersion"] = sent_version
+        scaled.setdefault("spec", {})["replicas"] = replicas
+        self._writes.record(request, target, current, scaled, "scale")
+        return Response.json(200, self.scale_of(target, self._writes.update(target, scaled)))
 
     @staticmethod
     def scale_of(target: Target, obj: dict) -> dict:

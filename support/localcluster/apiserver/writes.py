@@ -52,7 +52,7 @@ class Writes:
         obj = admission.admit(self._store, target.resource, obj, only=("status",) if subresource else None,
                               unknown=unknown)
         headers = validation.judge(request, target.resource, unknown)
-        self.record(request, target, self._store.get(target.resource.kind, target.namespace, target.name), obj,
+        self.record(request, target, self._store.peek(target.resource.kind, target.namespace, target.name), obj,
                     subresource or "")
         return Response.json(200, self.update(target, obj, status_only=subresource == "status"), headers)
 
@@ -86,7 +86,7 @@ class Writes:
         for field in ("deletionTimestamp", "deletionGracePeriodSeconds"):  # only a DELETE starts a deletion
             obj["metadata"].pop(field, None)
         return translate(target.resource, target.name,
-                         lambda: self._store.update(target.resource.kind, obj, status_only=status_only))
+                         lambda: self._store.update(target.resource.kind, obj, status_only=status_only, take=True))
 
     def body_object(self, request: Request, resource: Resource) -> dict:
         obj = parse_body(request.body)
@@ -122,7 +122,7 @@ class Writes:
                                            "Required value: name or generateName is required")
         if resource.kind == "Service":
             self._assign_cluster_ip(obj)
-        return translate(resource, name, lambda: self._store.create(resource.kind, obj))
+        return translate(resource, name, lambda: self._store.create(resource.kind, obj, take=True))
 
     def _assign_cluster_ip(self, obj: dict) -> None:
         spec = obj.setdefault("spec", {})
