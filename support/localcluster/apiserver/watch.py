@@ -166,6 +166,8 @@ class WatchStream:
             self._queue.append(item)
             if self._settling and not isinstance(item, _End):
                 self._clock.feed_sent(self.spec.feed_id)
+            if len(self._queue) > 1:
+                return  # the consumer has not taken the item before this one: it takes this one too
             try:
                 os.write(self._wake_w, b"!")
             except BlockingIOError:
@@ -190,15 +192,26 @@ class WatchStream:
                     return False
                 if self._wake_r in ready:
                     _drain(self._wake_r)
-                while self._queue:
-                    item = self._queue.popleft()
-                    if isinstance(item, _End):
-                        return True
-                    write(self.spec.encode(*item))
+                if self._write_queued(write):
+                    return True
         except (OSError, ValueError):
             return False
         finally:
             self.finish()
+
+    def _write_queued(self, write: WriteChunk) -> bool:
+        """Write what is queued as one chunk (one TLS record for a burst); True once the end is reached."""
+        events = []
+        ended = False
+        while self._queue:
+            item = self._queue.popleft()
+            if isinstance(item, _End):
+                ended = True
+                break
+            events.append(self.spec.encode(*item))
+        if events:
+            write(b"".join(events))
+        return ended
 
     def finish(self) -> None:
         """Unregister and release (the end of `serve`; call it directly if `serve` never runs)."""
