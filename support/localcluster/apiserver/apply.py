@@ -81,7 +81,7 @@ def track_update(old: dict | None, new: dict, shape: Shape, manager: str, api_ve
         changed, removed = new_fields, set()
     else:
         old_fields = field_set(old, shape, status)
-        changed = {p for p in new_fields if value_at(new, p, shape) != value_at(old, p, shape)}
+        changed = _changed(new_fields, new, old, shape)
         removed = old_fields - new_fields
     if changed or removed:
         for other in managers:
@@ -94,6 +94,20 @@ def track_update(old: dict | None, new: dict, shape: Shape, manager: str, api_ve
         mine.paths |= changed
         mine.time, mine.api_version = now, api_version
     _store_managers(new, managers)
+
+
+def _changed(paths: set[Path], new: dict, old: dict, shape: Shape) -> set[Path]:
+    """The paths whose value differs in `new` and `old`. A path under a prefix that holds the same
+    in both is the same too: each prefix is compared once, so an unchanged subtree costs one comparison."""
+    same: dict[Path, bool] = {}
+
+    def holds_the_same(path: Path) -> bool:
+        found = same.get(path)
+        if found is None:
+            found = same[path] = value_at(new, path, shape) == value_at(old, path, shape)
+        return found
+
+    return {p for p in paths if not any(holds_the_same(p[:end]) for end in range(1, len(p) + 1))}
 
 
 # -- apply ---------------------------------------------------------------------------------
