@@ -310,3 +310,29 @@ def test_null_fields_are_dropped_as_go_decoding_drops_them(http):
                                                      "metadata": {"name": "nulls", "labels": None}})
     assert response.status_code == 201, response.text
     assert response.json()["metadata"]["labels"] == {"kubernetes.io/metadata.name": "nulls"}
+
+
+@pytest.mark.parametrize("way", ["create", "replace", "merge-patch", "apply"])
+def test_a_null_container_is_invalid_as_go_decodes_it_to_an_empty_one(http, way):
+    """Go decodes a null list item into a zero Container, which validation rejects: 422, never a 500."""
+    name = f"null-container-{way}"
+    collection = "/apis/apps/v1/namespaces/fuzz/deployments"
+    broken = _deployment(name)
+    broken["spec"]["template"]["spec"]["containers"] = [None]
+    if way == "create":
+        response = http.post(collection, json=broken)
+    else:
+        created = http.post(collection, json=_deployment(name))
+        assert created.status_code == 201, created.text
+        if way == "replace":
+            broken["metadata"]["resourceVersion"] = created.json()["metadata"]["resourceVersion"]
+            response = http.put(f"{collection}/{name}", json=broken)
+        else:
+            content_type = "application/merge-patch+json" if way == "merge-patch" else "application/apply-patch+yaml"
+            body = {"spec": {"template": {"spec": {"containers": [None]}}}} if way == "merge-patch" else broken
+            response = http.patch(f"{collection}/{name}", content=json.dumps(body), params={"fieldManager": "fuzz"},
+                                  headers={"Content-Type": content_type})
+    assert_answered_like_kubernetes(response, {422})
+    message = response.json()["message"]
+    assert f'Deployment.apps "{name}" is invalid: spec.template.spec.containers[' in message, message
+    assert message.endswith("].name: Required value"), message
