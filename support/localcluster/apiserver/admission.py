@@ -36,8 +36,19 @@ def admit(store: Store, resource: Resource, obj: dict, only: tuple[str, ...] | N
 def shape_of(store: Store, resource: Resource) -> Shape:
     """How managedFields key the lists of this resource's objects."""
     if resource.crd_name:
-        return CrdShape((resources.crd_version(store, resource).get("schema") or {}).get("openAPIV3Schema"))
+        openapi = (resources.crd_version(store, resource).get("schema") or {}).get("openAPIV3Schema")
+        cached = _CRD_SHAPES.get(id(openapi))
+        if cached is None or cached[0] is not openapi:
+            if len(_CRD_SHAPES) > 64:  # CRDs replaced (or clusters come and gone) many times
+                _CRD_SHAPES.clear()
+            cached = _CRD_SHAPES[id(openapi)] = (openapi, CrdShape(openapi))
+        return cached[1]
     return BuiltinShape()
+
+
+# openAPIV3Schema (by identity: the served CRDs are read again only when one changes) -> its shape,
+# which keeps the child shapes it has handed out
+_CRD_SHAPES: dict[int, tuple[dict | None, CrdShape]] = {}
 
 
 WORKLOAD_KINDS = ("Deployment", "ReplicaSet", "StatefulSet")

@@ -42,11 +42,15 @@ class CrdShape:
 
     def __init__(self, schema: dict | None):
         self._schema = schema or {}
+        self._children: dict[str, CrdShape] = {}  # a write walks the same few fields again and again
 
     def child(self, name: str) -> "CrdShape":
-        props = self._schema.get("properties") or {}
-        extra = self._schema.get("additionalProperties")
-        return CrdShape(props.get(name) or (extra if isinstance(extra, dict) else {}))
+        found = self._children.get(name)
+        if found is None:
+            props = self._schema.get("properties") or {}
+            extra = self._schema.get("additionalProperties")
+            found = self._children[name] = CrdShape(props.get(name) or (extra if isinstance(extra, dict) else {}))
+        return found
 
     def item(self) -> "CrdShape":
         return CrdShape(self._schema.get("items") or {})
