@@ -11,7 +11,7 @@ EXPECTED = {
     "direction-accuracy-is-overall", "learning-status-fields-unset", "fixed-lookahead",
     "predictor-shared-by-metric", "prediction-status-never-written",
     "dcgm-needs-fb-total", "gpu-status-never-written", "cost-without-budget-caps",
-    "budget-per-day-ignored", "cost-status-never-written", "cost-nan-at-zero-replicas",
+    "budget-per-day-ignored", "cost-status-never-written", "cost-nan-at-zero-replicas", "cost-unpriced-silently",
     "hints-shared-by-name",
     "bounds-before-stabilization", "calibration-wipes-learned-hours",
     "select-disabled-needs-policies", "rate-reverses-direction", "scale-down-tolerance-unused",

@@ -22,6 +22,7 @@ from kubernetes import config as k8s_config
 from support.localcluster.node.containers import ContainerContext, Runner
 from support.kube.api import KubeApi
 from support.operator import Behaviour, Operator, behaviour_named
+from support.operator.services import api_endpoints
 
 IMAGE = "ghcr.io/budecosystem/budaiscaler"
 BehaviourFor = Callable[[str], Behaviour]  # model name -> behaviour
@@ -43,7 +44,9 @@ def operator_image(behaviour_for: BehaviourFor = behaviour_named,
         model = next((a.split("=", 1)[1] for a in ctx.args if a.startswith("--model=")), "contract")
         api_client = k8s_config.new_client_from_config(config_file=str(ctx.kubeconfig),
                                                        persist_config=False)
-        operator = Operator(api_for(api_client), ctx.clock, behaviour_for(model), log=ctx.log)
+        # no cluster DNS here: Service names (the DCGM exporter's) are found through the API
+        operator = Operator(api_for(api_client), ctx.clock, behaviour_for(model), log=ctx.log,
+                            services=api_endpoints)
         operator.start()
         return _RunningOperator(operator)
     return run

@@ -12,19 +12,33 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Mapping, Protocol, Sequence
 
 from support.clock import parse_rfc3339
-from support.reference import budscaler, collection, hpa_mapping, kpa, status_rules
-from support.reference.budscaler import PredictionData, Recommendation, ScaleRequest
+from support.reference import budscaler, collection, cost, gpu, hpa_mapping, kpa, prediction, schedule, status_rules
+from support.reference.budscaler import CostMetrics, GPUMetrics, PredictionData, Recommendation, ScaleRequest
+from support.reference.gpu import DcgmReading
 from support.reference.kpa import KpaWindows
 from support.reference.learning.system import LearningSystem
+from support.reference.metrics import Snapshot
 from support.reference.model import CONTRACT, Model, model_named
-from support.reference.schedule import active_hint
-from support.reference.spec import ScalerSpec, ScheduleHint, validate
+from support.reference.predictor import TimeSeriesPredictor
+from support.reference.schedule import HintRegistry
+from support.reference.spec import CostConfig, ScalerSpec, ScheduleHint, validate
 from support.reference.stabilization import RecommendationWindow
 from support.operator.scraping import Gatherer, Planner
 
 
 class Strategy(Protocol):
     def __call__(self, request: ScaleRequest, model: Model, window: RecommendationWindow) -> Recommendation: ...
+
+
+class Predict(Protocol):
+    def __call__(self, predictor: TimeSeriesPredictor, hints: Sequence[ScheduleHint], spec: ScalerSpec,
+                 snapshots: Mapping[str, Snapshot], previous_actual: int, now: float,
+                 model: Model) -> PredictionData | None: ...
+
+
+class PredictionStatus(Protocol):
+    def __call__(self, prediction: PredictionData | None, hints: Sequence[ScheduleHint], now: float,
+                 look_ahead_minutes: float, replicas: int, model: Model) -> dict | None: ...
 
 
 class LearningFactory(Protocol):
@@ -60,20 +74,6 @@ def set_condition(status: dict, type_: str, value: str, reason: str, message: st
                                                       message, parse_rfc3339(now_text), model)
 
 
-def write_prediction_status(status: dict, prediction: PredictionData | None, model: Model) -> None:
-    """status.predictionStatus: what the scaler predicts, and the schedule hint in force (contract)."""
-    if model.has("prediction-status-never-written"):
-        return
-    if prediction is None:
-        status.pop("predictionStatus", None)
-        return
-    entry = {"predictedReplicas": prediction.predicted_replicas,
-             "predictionConfidence": f"{prediction.confidence:.2f}"}
-    if prediction.is_schedule_hint:
-        entry["activeScheduleHint"] = prediction.hint_name
-    status["predictionStatus"] = entry
-
-
 @dataclass(frozen=True)
 class Behaviour:
     model: Model = CONTRACT
@@ -81,8 +81,6 @@ class Behaviour:
     validate: Callable[[ScalerSpec], str | None] = validate
     ready: Callable[[dict, bool, str, str, str, Model], None] = set_ready
     learning_system: LearningFactory = LearningSystem
-    active_hint: Callable[[list[ScheduleHint], float], ScheduleHint | None] = active_hint
-    prediction_status: Callable[[dict, PredictionData | None, Model], None] = write_prediction_status
     # metric sources (§3): what to GET for each source, and what the replies say
     plan_collection: Planner = collection.plan
     gather_collection: Gatherer = collection.gather
@@ -95,6 +93,19 @@ class Behaviour:
     hpa_status: Callable[[Mapping | None, int, Model], dict] = hpa_mapping.scaler_status_from_hpa
     # status.scalingHistory after a scale: the entries so far and the new one -> what is kept
     history: Callable[[Sequence[Mapping] | None, Mapping], list[dict]] = status_rules.with_history
+    # GPU awareness (§5.1): the exporter's answer read, what BudScaler gets, status.gpuStatus
+    gpu_reading: Callable[[int | None, str], DcgmReading | None] = gpu.reading_from_response
+    gpu_metrics: Callable[[DcgmReading | None, Model], GPUMetrics | None] = gpu.gpu_metrics
+    gpu_status: Callable[[DcgmReading | None, Model], dict | None] = gpu.gpu_status
+    # cost (§5.2): BudScaler's step-5 input for the current replicas, status.costStatus for the chosen ones
+    cost_metrics: Callable[[CostConfig | None, int, Model], CostMetrics | None] = cost.cost_metrics
+    cost_status: Callable[[CostConfig | None, int, Model], dict | None] = cost.cost_status
+    unpriced_note: Callable[[CostConfig | None, Model], str | None] = cost.unpriced_note
+    # schedule hints and prediction (§5.3, §5.4)
+    hints_in_force: Callable[[Sequence[ScheduleHint], HintRegistry, Model], list[ScheduleHint]] = \
+        schedule.hints_in_force
+    predict: Predict = prediction.tick_prediction
+    prediction_status: PredictionStatus = prediction.prediction_status
 
     def with_model(self, model: Model) -> "Behaviour":
         return replace(self, model=model)

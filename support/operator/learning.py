@@ -1,7 +1,6 @@
-"""The operator's prediction and learning steps (§2.4 steps 10 and 13, §5.4, §5.5).
+"""The operator's learning step (§2.4 step 13, §5.5); the prediction is `Behaviour.predict`.
 
-Glue between one reconcile and the pure reference classes: feed the predictor,
-ask it for a prediction, record the tick in the scaler's learning system,
+Glue between one reconcile and the pure reference classes: record the tick in the scaler's learning system,
 verify matured predictions, keep learning data in the scaler's ConfigMap (read
 once per process, saved every 5 minutes) and fill `status.learningStatus`.
 """
@@ -17,35 +16,8 @@ from support.operator.behaviour import Behaviour
 from support.kube.api import CONFIGMAP, KubeApi, error_message
 from support.reference.budscaler import PredictionData, Recommendation
 from support.reference.learning.system import LearningSystem, LLMMetrics
-from support.reference.metrics import Snapshot
-from support.reference.predictor import TimeSeriesPredictor, effective_look_ahead, history_key
-from support.reference.schedule import hint_prediction
+from support.reference.predictor import TimeSeriesPredictor
 from support.reference.spec import ScalerSpec
-
-DEFAULT_TARGET = 50.0
-
-
-def predict(behaviour: Behaviour, predictor: TimeSeriesPredictor, spec: ScalerSpec,
-            snapshots: Mapping[str, Snapshot], current: int, now: float) -> PredictionData | None:
-    """The prediction data of one tick (§2.4 step 10): an active schedule hint wins over the predictor.
-
-    Hints are the scaler's own here; the controller shares them across scalers by name (§7.17),
-    which the reference does not reproduce.
-    """
-    model, config = behaviour.model, spec.prediction_config
-    hint = behaviour.active_hint(spec.schedule_hints, now)
-    if config is None or not config.enabled:
-        return hint_prediction(hint) if hint is not None else None
-    for metric, snap in snapshots.items():
-        predictor.add(history_key(model, spec.namespace, spec.name, metric), snap.average, now)
-    metric = config.prediction_metrics[0] if config.prediction_metrics else spec.metrics_sources[0].target_metric
-    target = next((s.target() for s in spec.metrics_sources
-                   if s.target_metric == metric and s.target() is not None), DEFAULT_TARGET)
-    if hint is not None:
-        return hint_prediction(hint)
-    return predictor.predict_replicas(history_key(model, spec.namespace, spec.name, metric), current, target,
-                                      spec.min_replicas, spec.max_replicas,
-                                      effective_look_ahead(model, config.look_ahead_minutes))
 
 
 class LearningData:
@@ -60,7 +32,7 @@ class LearningData:
 
     def learn(self, scaler: dict, spec: ScalerSpec, collection: scraping.Collection, current: int,
               decision: Recommendation, prediction: PredictionData | None, previous_actual: int,
-              status: dict, now: float) -> None:
+              status: dict, now: float, gpu_signals: Mapping[str, float] | None = None) -> None:
         """Record this tick, verify matured predictions, persist, and write the learning status."""
         config = spec.prediction_config
         if config is None or not config.enable_learning:
@@ -70,16 +42,17 @@ class LearningData:
             system = self._systems[(spec.namespace, spec.name)] = self._load(spec)
         metrics = {name: snap.average for name, snap in collection.snapshots.items()}
         predicted = prediction.predicted_replicas if prediction is not None else decision.replicas
-        system.record(now, metrics, self._llm_metrics(collection), current, decision.replicas, predicted)
+        system.record(now, metrics, self._llm_metrics(collection, gpu_signals or {}), current, decision.replicas, predicted)
         system.verify(now, previous_actual)
         if system.should_persist(now):
             self._persist(scaler, spec, system, now)
         status["learningStatus"] = system.status(now)
 
-    def _llm_metrics(self, collection: scraping.Collection) -> LLMMetrics:
+    def _llm_metrics(self, collection: scraping.Collection, gpu_signals: Mapping[str, float]) -> LLMMetrics:
+        """The scraped vLLM signals (zero as built) and the GPU step's utilisations (copied in both)."""
         if self._behaviour.model.has("llm-metrics-zero"):
-            return LLMMetrics()
-        return LLMMetrics(**scraping.llm_metrics(collection.bodies))
+            return LLMMetrics(**gpu_signals)
+        return LLMMetrics(**scraping.llm_metrics(collection.bodies), **gpu_signals)
 
     def _fresh(self, spec: ScalerSpec) -> LearningSystem:
         config = spec.prediction_config

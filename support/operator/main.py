@@ -2,6 +2,7 @@
 
     python -m support.reference.operator --kubeconfig K [--context C] [--model as-built]
                                          [--leader-elect [--leader-election-namespace NS]]
+                                         [--service-addresses dns|api]
 
 In a pod (KUBERNETES_SERVICE_HOST set, no --kubeconfig nor KUBECONFIG) it uses the pod's
 service-account token. Runs until SIGINT or SIGTERM, then stops cleanly (releasing its lease) and exits 0.
@@ -25,6 +26,7 @@ from support.operator.behaviour import behaviour_named
 from support.kube.api import KubeApi
 from support.operator.leader import LeaderElection
 from support.operator.operator import Operator
+from support.operator.services import RESOLVERS
 
 DEFAULT_LEASE_NAMESPACE = "budaiscaler-system"
 
@@ -38,6 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="what BudAIScaler promises (contract) or what its code does today (as-built)")
     parser.add_argument("--leader-elect", action="store_true", help="reconcile only while holding the Lease")
     parser.add_argument("--leader-election-namespace", default=DEFAULT_LEASE_NAMESPACE)
+    parser.add_argument("--service-addresses", choices=sorted(RESOLVERS), default="dns",
+                        help="reach Services (the DCGM exporter) by cluster DNS (dns, in a pod) or through the "
+                             "API, at a ready endpoint pod (api: for clusters without cluster DNS, or out of cluster)")
     return parser.parse_args(argv)
 
 
@@ -70,7 +75,8 @@ def api_client_for(args: argparse.Namespace) -> k8s_client.ApiClient:
 def build(args: argparse.Namespace) -> Operator:
     api = KubeApi(api_client_for(args))
     leader = LeaderElection(api, args.leader_election_namespace) if args.leader_elect else None
-    return Operator(api, RealClock(), behaviour_named(args.model), log=log, leader_election=leader)
+    return Operator(api, RealClock(), behaviour_named(args.model), log=log, leader_election=leader,
+                    services=RESOLVERS[args.service_addresses])
 
 
 def main(argv: list[str] | None = None) -> int:

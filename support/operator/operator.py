@@ -26,6 +26,7 @@ from support.kube.api import POD, SCALER, Kind, KubeApi, error_message
 from support.operator.leader import LeaderElection
 from support.operator.queue import WorkQueue
 from support.operator.reconciler import Reconciler
+from support.operator.services import ResolverFactory, system_dns
 
 FINALIZER = "scaler.bud.studio/finalizer"
 RECONCILE_INTERVAL = 10.0  # DefaultRequeueInterval
@@ -34,7 +35,8 @@ _LEASE_KEY = ("", "lease")
 
 class Operator:
     def __init__(self, api: ApiClient | KubeApi, clock, behaviour: Behaviour | None = None, *,
-                 log: Callable[[str], None] = print, leader_election: LeaderElection | None = None):
+                 log: Callable[[str], None] = print, leader_election: LeaderElection | None = None,
+                 services: ResolverFactory = system_dns):
         self.api = api if isinstance(api, KubeApi) else KubeApi(api)
         self.clock, self.behaviour, self._log = clock, behaviour or Behaviour(), log
         self.scalers = Informer(self.api, SCALER, clock, name="budaiscalers")
@@ -43,7 +45,8 @@ class Operator:
         self._leader = leader_election
         self._targets: dict[str, Informer | None] = {}
         self._reconciler = Reconciler(self.api, clock, self.behaviour, self.scalers, self.pods,
-                                      EventRecorder(self.api, clock, log), log, targets=self._target_informer)
+                                      EventRecorder(self.api, clock, log), log, targets=self._target_informer,
+                                      services=services(self.api, self.pods))
         self._lock = threading.Lock()
         self._running = False
 

@@ -11,7 +11,7 @@ Ready transition, a Kubernetes Event.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from kubernetes.client.exceptions import ApiException
@@ -21,11 +21,17 @@ from support.operator import learning, scraping
 from support.operator.behaviour import Behaviour, ScalerWindows, set_condition
 from support.operator.events import EventRecorder
 from support.operator.hpa_path import HpaError, HpaPath
+from support.operator.services import ServiceResolver
 from support.kube.informer import Informer, parse_selector
 from support.kube.api import SCALABLE, SCALER, Kind, KubeApi, error_message
+from support.reference import gpu
 from support.reference.budscaler import Recommendation, ScaleRequest
+from support.reference.cost import replica_price
+from support.reference.gpu import DcgmReading
 from support.reference.pods import PodCounts
 from support.reference.policies import ScaleEvents
+from support.reference.prediction import look_ahead_minutes
+from support.reference.schedule import HintRegistry
 from support.reference.scaling_context import ScalingContext
 from support.reference.spec import ScalerSpec
 from support.reference.status_rules import history_entry, target_problem
@@ -55,13 +61,17 @@ class Scale:
 class Reconciler:
     def __init__(self, api: KubeApi, clock, behaviour: Behaviour, scalers: Informer, pods: Informer,
                  events: EventRecorder, log: Callable[[str], None],
-                 targets: Callable[[Kind], Informer | None] = lambda kind: None):
+                 targets: Callable[[Kind], Informer | None] = lambda kind: None,
+                 services: ServiceResolver | None = None):
         self._api, self._clock, self._behaviour, self._targets = api, clock, behaviour, targets
         self._scalers, self._pods, self._events, self._log = scalers, pods, events, log
+        self._services = services
         self._http = scraping.new_http()
         self._windows: dict[tuple[str, str], ScalerWindows] = {}
         self._scale_events: dict[tuple[str, str], ScaleEvents] = {}
         self._predictor = learning.new_predictor()
+        self._hints = HintRegistry()  # one per controller process (§5.3)
+        self._unpriced_warned: set[tuple[str, int]] = set()
         self._learning = learning.LearningData(api, behaviour, log)
         self._hpa = HpaPath(api, behaviour.hpa, behaviour.hpa_status, log)
 
@@ -124,23 +134,35 @@ class Reconciler:
             self._log(f"{spec.namespace}/{spec.name}: metric {metric}: {error}")
         self._scaling_active(status, collection, now)
         previous_actual = status.get("actualScale", current)
-        prediction = learning.predict(behaviour, self._predictor, spec, collection.snapshots, previous_actual, now)
+        hints = behaviour.hints_in_force(spec.schedule_hints, self._hints, model)
+        prediction = behaviour.predict(self._predictor, hints, spec, collection.snapshots, previous_actual, now,
+                                       model)
+        reading = self._read_gpus(spec)
+        gpu_metrics = behaviour.gpu_metrics(reading, model)
         counts = PodCounts.from_pods(pods)
         request = ScaleRequest(spec=spec, context=ScalingContext.build(spec, spec.annotations, model),
                                current=current, ready=counts.ready, starting=counts.starting,
                                snapshots=collection.snapshots, now=now,
                                last_scale_time=_optional_time(status.get("lastScaleTime")), prediction=prediction,
+                               gpu=gpu_metrics, cost=self._cost(scaler, spec, current),
                                scale_events=self._scale_events.setdefault((spec.namespace, spec.name), ScaleEvents()))
         window = self._windows.setdefault((spec.namespace, spec.name), ScalerWindows())
         decision = behaviour.strategies[spec.scaling_strategy](request, model, window)
+        note = behaviour.unpriced_note(spec.cost_config, model)
+        if note:
+            decision = replace(decision, reason=f"{decision.reason} ({note})")
         scaled = decision.replicas != current
         if scaled:
             self._write_scale(spec, decision.replicas)
             request.scale_events.record(now, current, decision.replicas)
             self._log(f"{spec.namespace}/{spec.name}: {decision.reason}")
             self._events.scaled(scaler, current, decision.replicas, decision.reason)
-        self._learning.learn(scaler, spec, collection, current, decision, prediction, previous_actual, status, now)
-        behaviour.prediction_status(status, prediction, model)
+        self._learning.learn(scaler, spec, collection, current, decision, prediction, previous_actual, status, now,
+                             gpu.learning_gpu_signals(gpu_metrics))
+        _put(status, "predictionStatus", behaviour.prediction_status(
+            prediction, hints, now, look_ahead_minutes(spec, model), decision.replicas, model))
+        _put(status, "gpuStatus", behaviour.gpu_status(reading, model))
+        _put(status, "costStatus", behaviour.cost_status(spec.cost_config, decision.replicas, model))
         self._record(status, spec, scale, current, decision, scaled, now)
 
     def _hand_to_hpa(self, scaler: dict, spec: ScalerSpec, status: dict) -> None:
@@ -162,6 +184,32 @@ class Reconciler:
         said = self._behaviour.scaling_active(collection.errors, list(collection.snapshots), model)
         if said is not None:
             set_condition(status, "ScalingActive", *said, rfc3339(now), model)
+
+    def _read_gpus(self, spec: ScalerSpec) -> DcgmReading | None:
+        """The DCGM exporter's reading for a scaler with gpuConfig.enabled (§5.1); None: GPU step skipped."""
+        if spec.gpu_config is None or not spec.gpu_config.enabled:
+            return None
+        url = gpu.dcgm_url(spec.namespace)
+        if self._services is not None:
+            url = self._services.url(url)
+        code, body = scraping.fetch(self._http, url, gpu.TIMEOUT_SECONDS)
+        reading = self._behaviour.gpu_reading(code, body)
+        if reading is None:
+            self._log(f"{spec.namespace}/{spec.name}: GPU metrics not read from {url}: "
+                      f"{body if code is None else f'status {code}'}")
+        return reading
+
+    def _cost(self, scaler: dict, spec: ScalerSpec, current: int):
+        """BudScaler's cost input; a budget that cannot be priced is logged (and, contract, an event)."""
+        config, model = spec.cost_config, self._behaviour.model
+        if config is not None and config.enabled and replica_price(config) is None:
+            self._log(f"{spec.namespace}/{spec.name}: cost: unknown instance type: g5.xlarge")
+            note = self._behaviour.unpriced_note(config, model)
+            key = (scaler["metadata"].get("uid", ""), scaler["metadata"].get("generation", 0))
+            if note and key not in self._unpriced_warned:
+                self._unpriced_warned.add(key)
+                self._events.emit(scaler, "Warning", "BudgetNotApplied", note)
+        return self._behaviour.cost_metrics(config, current, model)
 
     def _read_scale(self, spec: ScalerSpec) -> Scale:
         target = spec.scale_target_ref
@@ -236,6 +284,14 @@ class Reconciler:
             if obj is None:
                 return
         self._log(f"{namespace}/{name}: status not written: still conflicting after {STATUS_RETRIES} tries")
+
+
+def _put(status: dict, key: str, value: dict | None) -> None:
+    """Write a status block, or leave it out when there is nothing to say."""
+    if value is None:
+        status.pop(key, None)
+    else:
+        status[key] = value
 
 
 def _ready(status: dict) -> dict | None:

@@ -10,10 +10,13 @@ Contract decisions (the code's departures are quirks, §7.8 and §7.16):
 
 - **Providers.** The CRD lets ``cloudProvider`` choose a price table, but BudAIScaler
   names no instance type other than ``g5.xlarge``, which only the AWS table has.
-  The contract is the code's here: AWS is priced; with ``gcp`` or ``azure`` there is
-  no price, so no cost limit applies and no costStatus is written (the controller
-  logs ``unknown instance type: g5.xlarge``). Picking a GCP or Azure instance for
-  BudAIScaler would be the spec inventing a product decision.
+  AWS is priced; with ``gcp`` or ``azure`` there is no price, so no cost limit can
+  apply and no costStatus is written (the controller logs ``unknown instance type:
+  g5.xlarge``). Picking a GCP or Azure instance for BudAIScaler would be the spec
+  inventing a product decision; ignoring a budget without a word would be worse.
+  The contract scales on load as if no budget were set and says so: the reason
+  carries :func:`unpriced_note` and a Warning Event is recorded. As built the budget
+  is dropped silently (quirk ``cost-unpriced-silently``).
 - **No budget.** With no ``budgetPerHour`` (or 0) and no ``budgetPerDay`` there is
   nothing to hold to: no ceiling, as the code's own calculator says ("within budget
   (no budget set)"). As built the ceiling becomes 1 replica (``cost-without-budget-caps``).
@@ -223,3 +226,13 @@ def cost_status(config: CostConfig | None, replicas: int, model: Model) -> dict 
             "budgetUtilization": go_int(go_round(hourly / budget * 100)) if budget > 0 else 0,
             "spotInstancesInUse": replicas if spot else 0,
             "onDemandInstancesInUse": 0 if spot else replicas}
+
+
+def unpriced_note(config: CostConfig | None, model: Model) -> str | None:
+    """What the reason says when a budget is set that the scaler cannot price (contract); else None."""
+    if config is None or not config.enabled or model.has("cost-unpriced-silently"):
+        return None
+    if replica_price(config) is not None or not budget_of(config).is_set():
+        return None
+    return (f"no price for {DEFAULT_INSTANCE_TYPE} replicas on {config.cloud_provider or DEFAULT_PROVIDER}: "
+            "budget not applied")

@@ -63,6 +63,9 @@ QUIRKS: dict[str, str] = {
     "cost-nan-at-zero-replicas":
         "§7.16 (§5.2): the per-replica price is current cost / current replicas, NaN at 0 "
         "replicas, which switches every cost limit off",
+    "cost-unpriced-silently":
+        "§7.16: with cloudProvider gcp or azure the hard-coded g5.xlarge has no price and the budget "
+        "is dropped without a word (no event, nothing in the reason)",
     "hints-shared-by-name":
         "§7.17: schedule hints live in one process-wide list, first definition of a name wins, "
         "and apply to every scaler with hints or prediction",

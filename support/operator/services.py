@@ -1,0 +1,104 @@
+"""Reaching a Service by its cluster DNS name, as the GPU step does (catalogue §5.1).
+
+BudAIScaler reads its DCGM exporter at `http://mock-dcgm-exporter.<ns>.svc.cluster.local:9400`.
+In a pod the cluster's DNS resolves that name and kube-proxy forwards the port. Where
+there is no cluster DNS (the embedded cluster, the project's own control plane, an
+operator run from a laptop), the operator can instead find the Service through the
+API and talk to one of its ready endpoints directly. Which one it does is injected:
+
+- `system_dns`: the URL is used as it is (the default; what BudAIScaler does);
+- `api_endpoints`: `<service>.<namespace>.svc[.cluster.local]:<port>` is looked up as
+  the Service's selector and port, and mapped to the first ready pod (by name) that
+  the selector matches, at the Service port's target port. A name that is not a
+  Service's, or a Service with no ready pod, stays as it is (and fails as it would).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from kubernetes.client.exceptions import ApiException
+
+from support.kube.api import SERVICE, KubeApi
+from support.kube.informer import Informer
+
+_SERVICE_HOST = re.compile(r"^(?P<name>[a-z0-9-]+)\.(?P<namespace>[a-z0-9-]+)\.svc(?:\.cluster\.local)?\.?$")
+
+
+class ServiceResolver(Protocol):
+    def url(self, url: str) -> str: ...
+
+
+ResolverFactory = Callable[[KubeApi, Informer], ServiceResolver]
+
+
+class _AsIs:
+    def url(self, url: str) -> str:
+        return url
+
+
+def system_dns(api: KubeApi, pods: Informer) -> ServiceResolver:
+    """Service names resolved by the system's resolver (the cluster DNS in a pod)."""
+    return _AsIs()
+
+
+class ApiEndpoints:
+    """Service names resolved through the API: the Service's ready pods and target port."""
+
+    def __init__(self, api: KubeApi, pods: Informer):
+        self._api, self._pods = api, pods
+
+    def url(self, url: str) -> str:
+        parts = urlsplit(url)
+        match = _SERVICE_HOST.match(parts.hostname or "")
+        if match is None:
+            return url
+        address = self._endpoint(match["namespace"], match["name"], parts.port or 80)
+        if address is None:
+            return url
+        return urlunsplit(parts._replace(netloc=f"{address[0]}:{address[1]}"))
+
+    def _endpoint(self, namespace: str, name: str, port: int) -> tuple[str, int] | None:
+        try:
+            service = self._api.get_or_none(SERVICE, namespace, name)
+        except ApiException:
+            return None
+        spec = (service or {}).get("spec") or {}
+        selector = spec.get("selector")
+        service_port = next((p for p in spec.get("ports") or [] if p.get("port") == port), None)
+        if not selector or service_port is None:
+            return None
+        target = service_port.get("targetPort", port)
+        ready = sorted((p for p in self._pods.list(namespace, selector) if _ready(p)),
+                       key=lambda p: p["metadata"]["name"])
+        for pod in ready:
+            number = _container_port(pod, target)
+            if number is not None:
+                return pod["status"]["podIP"], number
+        return None
+
+
+def api_endpoints(api: KubeApi, pods: Informer) -> ServiceResolver:
+    return ApiEndpoints(api, pods)
+
+
+RESOLVERS: dict[str, ResolverFactory] = {"dns": system_dns, "api": api_endpoints}
+
+
+def _ready(pod: dict) -> bool:
+    status = pod.get("status") or {}
+    return (not pod["metadata"].get("deletionTimestamp") and bool(status.get("podIP"))
+            and any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []))
+
+
+def _container_port(pod: dict, target) -> int | None:
+    """A numeric target port as it is; a named one looked up in the pod's containers."""
+    if isinstance(target, int) or (isinstance(target, str) and target.isdigit()):
+        return int(target)
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        for port in container.get("ports") or []:
+            if port.get("name") == target:
+                return port.get("containerPort")
+    return None
