@@ -4,15 +4,19 @@ from behave import given, then, when
 from hamcrest import assert_that, greater_than, is_
 
 from support.matchers import all_equal
+from support.scenario import SIDE_SERVICES
 
 WORKLOAD_READY_TIMEOUT = 120
 
 
 @given("the {workload} is running")
 def step_workload_running(context, workload):
-    context.world.deploy_workload(workload)
-    context.world.poller.eventually(context.world.workload_available, is_(True), within=WORKLOAD_READY_TIMEOUT,
-                                    what=f"the {workload} to be available")
+    world = context.world
+    world.deploy_workload(workload)
+    available = (world.workload_available if world.workload is not None and workload not in SIDE_SERVICES
+                 else lambda: world.side_service_available(workload))
+    world.poller.eventually(available, is_(True), within=WORKLOAD_READY_TIMEOUT,
+                            what=f"the {workload} to be available")
 
 
 @given("GPU cache usage is {usage:Percent} on every inference pod")

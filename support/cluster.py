@@ -73,6 +73,8 @@ class ScalerStatus:
     history: tuple[dict, ...]
     learning: dict = field(default_factory=dict)
     prediction: dict = field(default_factory=dict)
+    gpu: dict = field(default_factory=dict)
+    cost: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
 
     def condition(self, type_: str) -> Condition | None:
@@ -87,7 +89,8 @@ class ScalerStatus:
                    last_scale_time=status.get("lastScaleTime"), conditions=conditions,
                    history=tuple(status.get("scalingHistory") or []),
                    learning=dict(status.get("learningStatus") or {}),
-                   prediction=dict(status.get("predictionStatus") or {}), raw=status)
+                   prediction=dict(status.get("predictionStatus") or {}),
+                   gpu=dict(status.get("gpuStatus") or {}), cost=dict(status.get("costStatus") or {}), raw=status)
 
 
 @dataclass(frozen=True)

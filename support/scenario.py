@@ -35,11 +35,19 @@ class InferenceWorkload:
     deployment: str
     metrics_port: int
 
+    @property
+    def port(self) -> int:
+        return self.metrics_port
+
 
 INFERENCE_WORKLOADS = {
     "inference simulator": InferenceWorkload("simulator", "llm-inference-sim", 9000),
     "learning metrics server": InferenceWorkload("learning-metrics-server", "learning-metrics-server", 8000),
     "mock vLLM metrics server": InferenceWorkload("metrics-server", "mock-vllm-metrics", 8000),
+}
+# Services a scenario runs beside its inference workload (what BudAIScaler reads besides the pods).
+SIDE_SERVICES = {
+    "DCGM exporter": InferenceWorkload("dcgm-server", "mock-dcgm-exporter", 9400),
 }
 
 
@@ -142,10 +150,36 @@ class Scenario:
         self.applied.extend(self.cluster.apply(documents))
 
     def deploy_workload(self, label: str) -> InferenceWorkload:
+        """Deploy the inference workload, or a side service (the DCGM exporter), by its name in the features."""
+        if label in SIDE_SERVICES:
+            self.apply(SIDE_SERVICES[label].manifest)
+            self.notes.setdefault("side services", {})[label] = SIDE_SERVICES[label]
+            return SIDE_SERVICES[label]
+        if label not in INFERENCE_WORKLOADS:
+            raise LookupError(f"no workload called {label!r}: choose one of "
+                              f"{', '.join(sorted({**INFERENCE_WORKLOADS, **SIDE_SERVICES}))}")
         workload = INFERENCE_WORKLOADS[label]
         self.apply(workload.manifest)
         self.workload = workload
         return workload
+
+    def tell_side_service(self, label: str, path: str, **params) -> int:
+        """Make the side service's pods (now and later) take `path?params`; how many took it now."""
+        service = (self.notes.get("side services") or {}).get(label)
+        if service is None:
+            raise LookupError(f"the {label} is not running in this scenario: add 'Given the {label} is running'")
+        return self.mocks.set_on_every_pod(Workload(self.namespace, service.deployment, service.port), path, **params)
+
+    def side_service_state(self, label: str) -> dict:
+        """What the side service's first running pod says of itself (its /status JSON)."""
+        service = SIDE_SERVICES[label]
+        answers = self.mocks.query(Workload(self.namespace, service.deployment, service.port), "/status")
+        if not answers:
+            raise LookupError(f"no running pod of the {label}")
+        return answers[0].json()
+
+    def side_service_available(self, label: str) -> bool:
+        return self._available(SIDE_SERVICES[label].deployment)
 
     def tell_inference_pods(self, path: str, **params) -> int:
         """Make every inference pod (now and later) take `path?params`; how many pods took it now."""
@@ -236,7 +270,10 @@ class Scenario:
         return sum(1 for p in self.workload_pods_of(self.namespace, self._deployment()) if is_ready(p))
 
     def workload_available(self) -> bool:
-        status = self._deployment_object(self._deployment()).get("status") or {}
+        return self._available(self._deployment())
+
+    def _available(self, deployment: str) -> bool:
+        status = self._deployment_object(deployment).get("status") or {}
         return any(c.get("type") == "Available" and c.get("status") == "True" for c in status.get("conditions") or [])
 
     def learning_configmaps(self) -> list[dict]:

@@ -23,7 +23,6 @@ INITIAL_GPU_UTIL (50), INITIAL_FB_USED (20000), FB_TOTAL (40000), GPU_COUNT (1),
 MEMORY_FORM (total), MODEL_NAME (NVIDIA A100); the port from env PORT or --port (default 9400).
 """
 
-from __future__ import annotations
 
 import functools
 import json

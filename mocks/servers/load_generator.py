@@ -21,7 +21,6 @@ start a run at boot (CLIENTS 0, the default, waits for /start); the control port
 PORT or --port (default 8080). Standard library and the sibling mockhttp.py only.
 """
 
-from __future__ import annotations
 
 import json
 import os

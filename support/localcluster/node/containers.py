@@ -142,7 +142,7 @@ def run_python_program(ctx: ContainerContext) -> RunningContainer:
     module = types.ModuleType(f"pod_{ctx.pod['metadata']['name']}_{ctx.container['name']}".replace("-", "_"))
     module.__file__ = path
     module.__builtins__ = sibling_builtins(path, ctx.files)
-    exec(compile(ctx.files[path], path, "exec"), module.__dict__)
+    exec(compile(ctx.files[path], path, "exec", dont_inherit=True), module.__dict__)
     if not callable(getattr(module, "create_server", None)):
         raise ContainerError(RUN_ERROR, f"{path} defines no create_server(host, port, env=, clock=)")
     port = ctx.ports[0] if ctx.ports else _env_port(ctx)
@@ -226,7 +226,7 @@ def sibling_builtins(program: str, files: dict[str, str]) -> dict[str, Any]:
                 module.__file__, module.__builtins__ = siblings[name], scope
                 modules[name] = module  # registered before it runs, as sys.modules does (import cycles)
                 try:
-                    exec(compile(files[siblings[name]], siblings[name], "exec"), module.__dict__)
+                    exec(compile(files[siblings[name]], siblings[name], "exec", dont_inherit=True), module.__dict__)
                 except BaseException:
                     del modules[name]
                     raise
