@@ -16,6 +16,23 @@ def step_apply_scaler(context, config):
     assert_that(context.world.scaler, is_not(none()), f'"{config}" holds no BudAIScaler')
 
 
+@given('the scaler configured in "{config}" is applied with these settings')
+@when('the scaler configured in "{config}" is applied with these settings')
+def step_apply_scaler_with(context, config):
+    context.world.apply(config, settings=_settings(context))
+    assert_that(context.world.scaler, is_not(none()), f'"{config}" holds no BudAIScaler')
+
+
+@given("the scaler's settings change to")
+@when("the scaler's settings change to")
+def step_change_settings(context):
+    context.world.change_settings(_settings(context))
+
+
+def _settings(context) -> list[tuple[str, str]]:
+    return [(row["setting"], row["value"]) for row in context.table]
+
+
 @given("the scaler allows between {low:d} and {high:d} replicas")
 @when("the scaler allows between {low:d} and {high:d} replicas")
 def step_bounds(context, low, high):

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from hamcrest import is_not
 
-from support import learning_data, manifests
+from support import learning_data, manifests, scaler_settings
 from support.cluster import MANAGED_BY, SCALER_API, SCALER_KIND, ObjectRef, PreconditionError, ScalerStatus, is_ready
 from support.feed import NamespaceFeed
 from support.mockctl import MockDriver, Workload
@@ -126,12 +126,18 @@ class Scenario:
         return [p for p in self.feed.list("Pod", selector) if not p["metadata"].get("deletionTimestamp")]
 
     # -- setting up -------------------------------------------------------------------
-    def apply(self, name: str, without: tuple[str, ...] = ()) -> list[ObjectRef]:
-        """Apply a config or mock by name; `without` is a field path left out of every document."""
+    def apply(self, name: str, without: tuple[str, ...] = (),
+              settings: list[tuple[str, str]] | None = None) -> list[ObjectRef]:
+        """Apply a config or mock by name; `without` is a field path left out of every document;
+        `settings` (support.scaler_settings) change the BudAIScaler it holds before it is applied."""
         documents = self.target.settings.images.rewrite(manifests.load_manifests(name, namespace=self.namespace))
         if without:
             for document in documents:
                 _drop(document, without)
+        for document in documents:
+            if settings and document.get("kind") == SCALER_KIND:
+                spec = document.setdefault("spec", {})
+                scaler_settings.apply_changes(spec, scaler_settings.spec_changes(spec, settings))
         refs = self.cluster.apply(documents)
         self.applied.extend(refs)
         scalers = [r.name for r in refs if r.kind == SCALER_KIND]
@@ -197,13 +203,13 @@ class Scenario:
         return self.scaler
 
     def status(self, scaler: str | None = None) -> ScalerStatus:
-        """The status of the scenario's scaler, or of another one of this scenario by name."""
+        """The status of the scenario's (last applied) scaler, or of the one named."""
         return ScalerStatus.from_object(self._scaler_object(scaler))
 
-    def desired_replicas(self) -> int:
-        desired = self.status().desired_replicas
+    def desired_replicas(self, scaler: str | None = None) -> int:
+        desired = self.status(scaler).desired_replicas
         if desired is None:
-            raise LookupError("the scaler reports no desired replicas yet")
+            raise LookupError(f"the scaler {scaler or self.scaler_name()} reports no desired replicas yet")
         return desired
 
     def actual_replicas(self) -> int | None:
@@ -261,6 +267,16 @@ class Scenario:
         except LookupError:
             return False
         return True
+
+    def change_settings(self, settings: list[tuple[str, str]]) -> None:
+        """Change the scaler's settings (support.scaler_settings) as a user would edit them."""
+        spec = self.cluster.scaler(self.namespace, self.scaler_name()).get("spec") or {}
+        self.patch_scaler(scaler_settings.spec_changes(spec, settings))
+
+    def scale_workload(self, replicas: int) -> None:
+        """Set the inference Deployment's replicas, as `kubectl scale` would."""
+        self.cluster.merge_patch("apps/v1", "Deployment", self.namespace, self._deployment(),
+                                 {"spec": {"replicas": replicas}})
 
     # -- reading the workload -----------------------------------------------------------
     def deployment_replicas(self) -> int:
