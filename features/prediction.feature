@@ -39,3 +39,16 @@ Feature: Scaling ahead of the load
     And GPU cache usage stays at 30% for 5 minutes
     When GPU cache usage climbs from 30% to 75% over 15 minutes on every inference pod
     Then the scaler predicted at least 2 replicas before GPU cache usage reached 60%
+
+  # Two scalers predict the same metric on different workloads: each predicts
+  # from its own history. Known gap: the controller keeps one history per metric
+  # name for all scalers (and never writes status.predictionStatus).
+  @known-gap @quirk.predictor-shared-by-metric @quirk.prediction-status-never-written
+  Scenario: Each scaler predicts from its own workload's history
+    Given the inference simulator is running
+    And GPU cache usage is 65% on every pod of the inference simulator
+    And GPU cache usage is 100% on every pod of the learning metrics server
+    And the scaler configured in "prediction-test" is applied without its schedule hints
+    And the scaler configured in "basic-test" is applied
+    When the traffic runs for 3 minutes
+    Then the scaler "llm-inference-scaler" predicts 1 replica

@@ -57,6 +57,13 @@ Feature: Schedule hints
     Then the desired replicas reach 3 within 1 minute
     And the desired replicas stay at 3 for 2 minutes
 
+  # Known gap: the controller never writes status.predictionStatus.
+  @use.with_target=local @starts.Monday.09:30
+  @known-gap @quirk.prediction-status-never-written
+  Scenario: The scaler says which hint is in force and when that changes
+    Given the scaler configured in "schedulehints-test" is applied
+    Then the scaler reports the schedule hint "business-hours" in force until 18:00 cluster time
+
   # 09:00 in India (UTC+05:30, no daylight saving) is 03:30 UTC.
   @use.with_target=local @starts.Monday.03:25
   Scenario: A hint's cron may name its time zone

@@ -1,7 +1,7 @@
 """Sentences about one of several scalers in a scenario, named: its desired replicas over time."""
 
 from behave import then
-from hamcrest import equal_to
+from hamcrest import assert_that, equal_to, has_entries
 
 
 @then('the desired replicas of "{scaler}" reach {count:d} within {within:Duration}')
@@ -16,3 +16,19 @@ def step_named_stay_until(context, scaler, count, hour, minute):
     world = context.world
     world.poller.consistently(lambda: world.desired_replicas(scaler), equal_to(count),
                               for_=world.seconds_until(hour, minute), what=f"the desired replicas of {scaler}")
+
+
+@then('the scaler "{scaler}" predicts {count:d} replica')
+@then('the scaler "{scaler}" predicts {count:d} replicas')
+def step_named_predicts(context, scaler, count):
+    prediction = context.world.status(scaler).prediction
+    assert_that(prediction, has_entries(predictedReplicas=count), f"the prediction status of {scaler}")
+
+
+@then('the scaler reports the schedule hint "{hint}" in force until {hour:d}:{minute:d} cluster time')
+def step_hint_in_status(context, hint, hour, minute):
+    world = context.world
+    until = world.cluster_time_text(world.target.clock.now() + world.seconds_until(hour, minute))
+    world.poller.eventually(lambda: world.status().prediction,
+                            has_entries(activeScheduleHint=hint, nextPredictedChange=until), within=60,
+                            what="the schedule hint and next change in the scaler's prediction status")

@@ -38,3 +38,9 @@ def step_deployment_follows(context, within):
     world.poller.eventually(lambda: (world.desired_replicas(), world.deployment_replicas(), world.ready_pods()),
                             all_equal("desired replicas", "deployment replicas", "ready pods"), within=within,
                             what="the inference deployment to run the desired replicas, all ready")
+
+
+@given("GPU cache usage is {usage:Percent} on every pod of the {workload}")
+def step_gpu_cache_of(context, usage, workload):
+    took = context.world.tell_pods_of(workload, "/set", gpu_cache=usage)
+    assert_that(took, greater_than(0), f"no running pod of the {workload} took GPU cache usage {usage}%")

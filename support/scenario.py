@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from hamcrest import is_not
 
@@ -169,6 +169,12 @@ class Scenario:
         self.workload = workload
         return workload
 
+    def tell_pods_of(self, label: str, path: str, **params) -> int:
+        """Like tell_inference_pods, for one of several inference workloads of the scenario, by name."""
+        workload = INFERENCE_WORKLOADS[label]
+        return self.mocks.set_on_every_pod(Workload(self.namespace, workload.deployment, workload.metrics_port),
+                                           path, **params)
+
     def tell_side_service(self, label: str, path: str, **params) -> int:
         """Make the side service's pods (now and later) take `path?params`; how many took it now."""
         service = (self.notes.get("side services") or {}).get(label)
@@ -315,6 +321,10 @@ class Scenario:
                                     "cluster's virtual clock (on a real cluster it could hold for hours): tag the "
                                     "scenario @use.with_target=local")
         return seconds_until(self.target.clock.now(), None, hour, minute)
+
+    def cluster_time_text(self, at: float) -> str:
+        """RFC 3339 (UTC, whole seconds) of a time of this scenario's clock, as the cluster writes it."""
+        return datetime.fromtimestamp(at + self.target.server_offset, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def age_of(self, timestamp: str) -> float:
         """Seconds of cluster time since an RFC 3339 timestamp of the cluster's clock (the API server's)."""

@@ -68,6 +68,7 @@ SOURCE = "GPU cache usage read as {0} source in {1} [kind={0}, format={1}]"
 SEVERAL_SOURCES = "With several sources the most demanding one decides"
 HPA_OWNED = "An HPA scaler hands its workload to a HorizontalPodAutoscaler it owns, and takes it away"
 HPA_SWITCH = "A scaler that leaves the HPA strategy takes its HorizontalPodAutoscaler away"
+UNPRICED = "A budget that cannot be priced is said to be not applied"
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,16 @@ CAUGHT_BY = {
     "never-to-zero": catch("lifecycle", {"A scaler allowed down to zero takes an idle workload to zero"}, HISTORY),
     "finalizer-kept": catch("lifecycle", {SCALER_GOES}, HISTORY),
     "learning-data-orphaned": catch("lifecycle", {"Deleting the scaler deletes its learning data"}, SCALER_GOES),
+    "budget-ignored": catch("cost", {"The budget holds a scale-up and releases it when it rises"}, UNPRICED),
+    "spot-price-ignored": catch("cost", {"Spot prices buy more replicas than on-demand prices"}, UNPRICED),
+    "gpu-threshold-inverted": catch("gpu", {"GPU memory above its threshold raises the replicas"},
+                                    "GPUs below their thresholds add no replica"),
+    "hint-window-an-hour-early": catch("schedule_hints", {"Business hours bring their floor when they begin"},
+                                       "The maximum replicas still bound a hint's floor"),
+    "constant-predictor": catch("prediction", {"A rising load is predicted before it reaches the target"},
+                                "Scheduled capacity is in place when the afternoon peak begins"),
+    "calibration-never-triggered": catch(
+        "learning", {"Calibration keeps what was learned about an hour whose traffic changed"}, DATA_POINT),
 }
 # The issues ask that every scenario of these features is caught by some broken model.
 EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies", "lifecycle", "metric_sources")

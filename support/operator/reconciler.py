@@ -70,7 +70,10 @@ class Reconciler:
         self._windows: dict[tuple[str, str], ScalerWindows] = {}
         self._scale_events: dict[tuple[str, str], ScaleEvents] = {}
         self._predictor = learning.new_predictor()
-        self._hints = HintRegistry()  # one per controller process (§5.3)
+        # The controller keeps one hint list per process (§5.3, quirk hints-shared-by-name). The reference
+        # keeps one per namespace: the sharing shows between the scalers of a scenario, and one scenario's
+        # hints do not leak into the next (against a real controller they do, until it restarts).
+        self._hints: dict[str, HintRegistry] = {}
         self._unpriced_warned: set[tuple[str, int]] = set()
         self._learning = learning.LearningData(api, behaviour, log)
         self._hpa = HpaPath(api, behaviour.hpa, behaviour.hpa_status, log)
@@ -134,7 +137,8 @@ class Reconciler:
             self._log(f"{spec.namespace}/{spec.name}: metric {metric}: {error}")
         self._scaling_active(status, collection, now)
         previous_actual = status.get("actualScale", current)
-        hints = behaviour.hints_in_force(spec.schedule_hints, self._hints, model)
+        hints = behaviour.hints_in_force(spec.schedule_hints, self._hints.setdefault(spec.namespace, HintRegistry()),
+                                         model)
         prediction = behaviour.predict(self._predictor, hints, spec, collection.snapshots, previous_actual, now,
                                        model)
         reading = self._read_gpus(spec)

@@ -12,6 +12,7 @@ support/: the shipped operator has no fault switches.
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -22,7 +23,7 @@ from support.reference.budscaler import Recommendation, ScaleRequest
 from support.reference.learning.accuracy_tracker import AccuracyTracker
 from support.reference.learning.patterns import PatternDetector
 from support.reference.learning.seasonal import SeasonalManager
-from support.reference.learning.system import LearningSystem
+from support.reference.learning.system import RING_CAPACITY, LearningSystem, _verify_one
 from support.reference.metrics import snapshot
 from support.reference.model import Model
 
@@ -125,8 +126,67 @@ def _learning_with(seasonal=None, detector=None, tracker=None, **methods) -> Cal
     return lambda behaviour: dataclasses.replace(behaviour, learning_system=Broken)
 
 
+def _verify_never_calibrating(self, now, actual) -> int:
+    """LearningSystem.verify without its calibration step."""
+    if not self.enabled:
+        return 0
+    due = [p for p in self.pending if now >= p.verify_at]
+    self.pending = deque((p for p in self.pending if now < p.verify_at), maxlen=RING_CAPACITY)
+    for record in due:
+        self._account(_verify_one(record, actual))
+    if due:
+        self.dirty = True
+    return len(due)
+
+
 def _forget_on_restart(self, data) -> None:
     self._fresh_state()
+
+
+# -- GPU, cost, hints, prediction ---------------------------------------------------------------
+
+def _gpu_inverted(gpu_metrics):
+    """The GPU step sees the room left (100 - utilisation), so it raises on idle GPUs, not busy ones."""
+    def broken(reading, model):
+        metrics = gpu_metrics(reading, model)
+        if metrics is None:
+            return None
+        return dataclasses.replace(metrics, memory_utilization=100 - metrics.memory_utilization,
+                                   compute_utilization=100 - metrics.compute_utilization)
+    return broken
+
+
+def _on_demand_always(cost_metrics):
+    """Every replica priced on demand, whatever preferSpotInstances says."""
+    def broken(config, current, model):
+        if config is not None:
+            config = dataclasses.replace(config, prefer_spot_instances=False)
+        return cost_metrics(config, current, model)
+    return broken
+
+
+def _hours_late(hints_in_force):
+    """Every hint's cron read one hour east of UTC: its window opens and closes an hour early in UTC."""
+    def broken(own, registry, model):
+        return [dataclasses.replace(h, cron_expression="CRON_TZ=Etc/GMT-1 " + h.cron_expression.split(" ", 1)[1]
+                                    if h.cron_expression.startswith(("CRON_TZ=", "TZ=")) else
+                                    "CRON_TZ=Etc/GMT-1 " + h.cron_expression)
+                for h in hints_in_force(own, registry, model)]
+    return broken
+
+
+def _constant_prediction(predict):
+    """The predictor always says the scaler's minimum replicas, whatever the load (hints still apply)."""
+    def broken(predictor, hints, spec, snapshots, previous_actual, now, model):
+        data = predict(predictor, hints, spec, snapshots, previous_actual, now, model)
+        if data is None or data.is_schedule_hint:
+            return data
+        return dataclasses.replace(data, predicted_replicas=max(1, spec.min_replicas))
+    return broken
+
+
+def _with(field: str, wrap) -> Callable[[Behaviour], Behaviour]:
+    return lambda behaviour: dataclasses.replace(behaviour, **{field: wrap(getattr(behaviour, field))})
 
 
 # -- API clients that drop a write ----------------------------------------------------------
@@ -269,4 +329,10 @@ MUTANTS: dict[str, Mutant] = {
     "never-to-zero": Mutant(_as_built_in("never-scales-to-zero")),
     "finalizer-kept": Mutant(api=_KeepsFinalizer),
     "learning-data-orphaned": Mutant(api=_OrphanConfigMaps),
+    "budget-ignored": Mutant(lambda b: dataclasses.replace(b, cost_metrics=lambda config, current, model: None)),
+    "gpu-threshold-inverted": Mutant(_with("gpu_metrics", _gpu_inverted)),
+    "spot-price-ignored": Mutant(_with("cost_metrics", _on_demand_always)),
+    "hint-window-an-hour-early": Mutant(_with("hints_in_force", _hours_late)),
+    "constant-predictor": Mutant(_with("predict", _constant_prediction)),
+    "calibration-never-triggered": Mutant(_learning_with(verify=_verify_never_calibrating)),
 }
