@@ -1,6 +1,8 @@
 """Reaching a Service by its cluster DNS name through the API (support/operator/services.py)."""
 
-from support.operator.services import ApiEndpoints, system_dns
+import pytest
+
+from support.operator.services import ApiEndpoints, NoEndpoint, system_dns
 
 URL = "http://mock-dcgm-exporter.ns1.svc.cluster.local:9400/metrics"
 SERVICE = {"spec": {"selector": {"app": "dcgm"},
@@ -48,15 +50,22 @@ def test_a_numeric_target_port_and_the_short_service_name():
 
 
 def test_deleting_pods_are_no_endpoints():
-    assert resolver([pod("a", "10.0.0.1", deleting=True)]).url(URL) == URL
+    with pytest.raises(NoEndpoint, match="ns1/mock-dcgm-exporter port 9400"):
+        resolver([pod("a", "10.0.0.1", deleting=True)]).url(URL)
 
 
-def test_names_that_are_no_service_or_have_no_endpoint_stay_as_they_are():
-    assert resolver([pod("a", "10.0.0.1")], services={}).url(URL) == URL
-    assert resolver([]).url(URL) == URL
+@pytest.mark.parametrize("pods, services, url", [
+    ([pod("a", "10.0.0.1")], {}, URL),
+    ([], None, URL),
+    ([pod("a", "10.0.0.1")], None, "http://mock-dcgm-exporter.ns1.svc.cluster.local:9999/metrics"),
+])
+def test_a_service_name_without_a_ready_endpoint_is_refused_at_once(pods, services, url):
+    with pytest.raises(NoEndpoint):
+        resolver(pods, services).url(url)
+
+
+def test_names_that_are_no_cluster_service_name_stay_as_they_are():
     assert resolver([pod("a", "10.0.0.1")]).url("http://example.test:9400/metrics") == "http://example.test:9400/metrics"
-    unknown_port = "http://mock-dcgm-exporter.ns1.svc.cluster.local:9999/metrics"
-    assert resolver([pod("a", "10.0.0.1")]).url(unknown_port) == unknown_port
 
 
 def test_system_dns_leaves_the_url_alone():

@@ -21,7 +21,7 @@ from support.operator import learning, scraping
 from support.operator.behaviour import Behaviour, ScalerWindows, set_condition
 from support.operator.events import EventRecorder
 from support.operator.hpa_path import HpaError, HpaPath
-from support.operator.services import ServiceResolver
+from support.operator.services import NoEndpoint, ServiceResolver
 from support.kube.informer import Informer, parse_selector
 from support.kube.api import SCALABLE, SCALER, Kind, KubeApi, error_message
 from support.reference import gpu
@@ -194,9 +194,13 @@ class Reconciler:
         if spec.gpu_config is None or not spec.gpu_config.enabled:
             return None
         url = gpu.dcgm_url(spec.namespace)
-        if self._services is not None:
-            url = self._services.url(url)
-        code, body = scraping.fetch(self._http, url, gpu.TIMEOUT_SECONDS)
+        try:
+            if self._services is not None:
+                url = self._services.url(url)
+        except NoEndpoint as missing:
+            code, body = None, str(missing)
+        else:
+            code, body = scraping.fetch(self._http, url, gpu.TIMEOUT_SECONDS)
         reading = self._behaviour.gpu_reading(code, body)
         if reading is None:
             self._log(f"{spec.namespace}/{spec.name}: GPU metrics not read from {url}: "
