@@ -94,12 +94,3 @@ def llm_metrics(bodies: list[str]) -> dict[str, float]:
         if values:
             found[key] = sum(values) / len(values)
     return found
-
-
-def fetch(http: urllib3.PoolManager, url: str, timeout: float) -> tuple[int | None, str]:
-    """(status code, body) of a GET; (None, why) when the request itself failed."""
-    try:
-        response = http.request("GET", url, timeout=urllib3.Timeout(total=timeout))
-    except (urllib3.exceptions.HTTPError, OSError) as error:
-        return None, str(error)
-    return response.status, response.data.decode("utf-8", "replace")
