@@ -114,8 +114,18 @@ Feature: Learning traffic patterns
     And the scaler reports how much storage its learning data uses
     And the scaler reports the seasonal factor of the current hour
 
+  # A load the replicas follow, so that a predictor that does not look at the
+  # load cannot be right: steady traffic would hold one replica, which even a
+  # constant guess predicts.
   Scenario: Prediction accuracy is tracked
-    When steady traffic of 8 running and 1 waiting requests at 40% GPU cache runs for 10 minutes
+    When the GPU cache demand, shared by the inference pods, follows this trace, 3 minutes per phase
+      | phase     | demand              |
+      | steady    | 50%                 |
+      | ramp-up   | 50% rising to 300%  |
+      | busy      | 300%                |
+      | ramp-down | 300% falling to 80% |
+      | quiet     | 80%                 |
+    And the traffic runs for 6 minutes
     Then the reported direction accuracy is at least 80%
     And the reported recent MAPE is at most 20%
     And the reported overall accuracy is at least 80%

@@ -1,9 +1,10 @@
 """Sentences about looking ahead: schedule hints, predictions and the history they need."""
 
 from behave import given, then, when
-from hamcrest import assert_that, equal_to, has_item, has_entries, contains_string, is_not, less_than, none
+from hamcrest import (assert_that, contains_string, empty, equal_to, greater_than, greater_than_or_equal_to, has_entries,
+                      has_item, is_not, less_than, none)
 
-
+from support.matchers import number_text
 from support.traffic import ramp
 
 CLIMB_STEP = 10.0  # one controller tick
@@ -37,9 +38,11 @@ def step_stays(context, usage, for_):
 
 @when("GPU cache usage climbs from {start:Percent} to {end:Percent} over {over:Duration} on every inference pod")
 def step_climb(context, start, end, over):
+    world = context.world
     for usage in ramp(start, end, over, CLIMB_STEP):
         _set_and_log(context, usage)
-        context.world.poller.hold(CLIMB_STEP)
+        world.poller.hold(CLIMB_STEP)
+        world.notes.setdefault("replicas log", []).append((usage, world.desired_replicas()))
 
 
 def _set_and_log(context, usage):
@@ -57,3 +60,34 @@ def step_predicted_before(context, count, level):
     assert_that(predicted, is_not(none()), f"the scaler never predicted {count} or more replicas")
     assert_that(predicted, less_than(reached),
                 f"when the scaler first predicted {count} replicas, against when GPU cache usage reached {level}%")
+
+
+@then("the desired replicas rose above {count:d} before GPU cache usage reached {level:Percent}")
+def step_rose_before(context, count, level):
+    seen = context.world.notes.get("replicas log", [])
+    assert_that(seen, is_not(empty()), "the desired replicas seen while GPU cache usage climbed")
+    below = [desired for usage, desired in seen if usage < level]
+    assert_that(max(below, default=0), greater_than(count),
+                f"the most desired replicas while GPU cache usage was below {level}% (seen, as usage -> replicas: "
+                f"{_brief(seen)})")
+
+
+@then("the desired replicas stayed at {count:d} while GPU cache usage climbed")
+def step_stayed_while_climbing(context, count):
+    seen = context.world.notes.get("replicas log", [])
+    assert_that(seen, is_not(empty()), "the desired replicas seen while GPU cache usage climbed")
+    assert_that({desired for _, desired in seen}, equal_to({count}),
+                f"the desired replicas while GPU cache usage climbed ({_brief(seen)})")
+
+
+def _brief(seen) -> str:
+    return ", ".join(f"{usage:.0f}% -> {desired}" for usage, desired in seen[::3])
+
+
+@then("the scaler reports a prediction of at least {count:d} replicas with a confidence of at least {floor:f}")
+def step_reported_prediction(context, count, floor):
+    prediction = context.world.status().prediction
+    assert_that(prediction, has_entries(predictedReplicas=greater_than_or_equal_to(count),
+                                        predictionConfidence=number_text(greater_than_or_equal_to(floor))),
+                "the scaler's prediction status")
+

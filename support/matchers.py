@@ -36,3 +36,23 @@ def between(low: int, high: int) -> Matcher:
 def each_between(low: int, high: int) -> Matcher:
     """Every value of a sequence lies in [low, high]."""
     return only_contains(between(low, high))
+
+
+class _NumberText(BaseMatcher):
+    """A number written as text (as status fields such as "0.84" are), whose value `matcher` matches."""
+
+    def __init__(self, matcher: Matcher):
+        self._matcher = matcher
+
+    def _matches(self, item: Any) -> bool:
+        try:
+            return self._matcher.matches(float(item))
+        except (TypeError, ValueError):
+            return False
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text("a number written as text that is ").append_description_of(self._matcher)
+
+
+def number_text(matcher: Matcher) -> Matcher:
+    return _NumberText(matcher)

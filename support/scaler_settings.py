@@ -10,6 +10,8 @@
     | schedule hint "peak"     | 5 replicas all day               |
     | schedule hint "rush"     | 4 replicas at "0 9 * * *" for 1h |
     | schedule hint "rush"     | none                             |
+    | schedule hints           | none    (every hint removed)     |
+    | look-ahead               | 60 minutes                       |
 
 `spec_changes(spec, rows)` gives the merge patch of `spec` (a dict) that makes these
 settings hold (None deletes a field); a schedule hint replaces the hint of that name
@@ -26,6 +28,7 @@ from typing import Callable, Iterable
 _HINT_SETTING = re.compile(r'schedule hint "(?P<name>[^"]+)"')
 _HINT_VALUE = re.compile(r'(?P<replicas>\d+) replicas? (?:(?P<all_day>all day)|at "(?P<cron>[^"]+)" for (?P<duration>\S+))')
 _DOLLARS = re.compile(r"\$(\d+(?:\.\d+)?)")
+_MINUTES = re.compile(r"(\d+) minutes?")
 
 
 def _replicas(field: str) -> Callable[[str], dict]:
@@ -53,6 +56,13 @@ def _instances(value: str) -> dict:
     return {"costConfig": {"preferSpotInstances": value == "spot"}}
 
 
+def _look_ahead(value: str) -> dict:
+    match = _MINUTES.fullmatch(value)
+    if match is None:
+        raise ValueError(f"look-ahead {value!r} should read like 30 minutes")
+    return {"predictionConfig": {"lookAheadMinutes": int(match[1])}}
+
+
 def _provider(value: str) -> dict:
     return {"costConfig": {"cloudProvider": value}}
 
@@ -64,6 +74,7 @@ SETTINGS: dict[str, Callable[[str], dict]] = {
     "budget per day": _budget("budgetPerDay"),
     "instances": _instances,
     "cloud provider": _provider,
+    "look-ahead": _look_ahead,
 }
 
 
@@ -89,6 +100,11 @@ def spec_changes(spec: dict, rows: Iterable[tuple[str, str]]) -> dict:
     hints_changed = False
     for setting, value in rows:
         setting, value = setting.strip(), value.strip()
+        if setting == "schedule hints":
+            if value != "none":
+                raise ValueError(f'schedule hints: only "none" removes them all; set one with schedule hint "<name>"')
+            hints, hints_changed = [], True
+            continue
         found = _HINT_SETTING.fullmatch(setting)
         if found is not None:
             entry = hint(found["name"], value)
@@ -97,7 +113,7 @@ def spec_changes(spec: dict, rows: Iterable[tuple[str, str]]) -> dict:
             continue
         if setting not in SETTINGS:
             raise ValueError(f"unknown scaler setting {setting!r}: use one of {', '.join(SETTINGS)} "
-                             'or schedule hint "<name>"')
+                             'schedule hints, or schedule hint "<name>"')
         _merge(changes, SETTINGS[setting](value))
     if hints_changed:
         changes["scheduleHints"] = hints

@@ -68,6 +68,8 @@ SOURCE = "GPU cache usage read as {0} source in {1} [kind={0}, format={1}]"
 SEVERAL_SOURCES = "With several sources the most demanding one decides"
 HPA_OWNED = "An HPA scaler hands its workload to a HorizontalPodAutoscaler it owns, and takes it away"
 HPA_SWITCH = "A scaler that leaves the HPA strategy takes its HorizontalPodAutoscaler away"
+CONFIDENT = "A confident prediction adds replicas before the load reaches the target"
+SLOW_RISE = "A prediction looking 15 minutes ahead does not act on a slow rise"
 UNPRICED = "A budget that cannot be priced is said to be not applied"
 
 
@@ -150,6 +152,12 @@ CAUGHT_BY = {
                                 "Scheduled capacity is in place when the afternoon peak begins"),
     "calibration-never-triggered": catch(
         "learning", {"Calibration keeps what was learned about an hour whose traffic changed"}, DATA_POINT),
+    "constant-predictor-accuracy": catch("learning", {"Prediction accuracy is tracked"}, DATA_POINT),
+    "prediction-unheeded": catch("prediction", {CONFIDENT}, SLOW_RISE),
+    "prediction-trusted-outright": catch("prediction", {SLOW_RISE}, "No predictive scale-up without enough history"),
+    "look-ahead-fixed": catch("prediction", {"A longer look-ahead acts on the same slow rise"}, CONFIDENT),
+    "prediction-status-hidden": catch(
+        "prediction", {"The scaler reports what it predicts and how confident it is"}, CONFIDENT),
 }
 # The issues ask that every scenario of these features is caught by some broken model.
 EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies", "lifecycle", "metric_sources")

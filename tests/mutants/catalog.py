@@ -185,6 +185,28 @@ def _constant_prediction(predict):
     return broken
 
 
+def _prediction_unheeded(strategy: Strategy) -> Strategy:
+    """BudScaler never sees the time-series prediction (schedule hints still reach it)."""
+    def broken(request: ScaleRequest, model, window) -> Recommendation:
+        prediction = request.prediction
+        if prediction is not None and not prediction.is_schedule_hint:
+            request = dataclasses.replace(request, prediction=None)
+        return strategy(request, model, window)
+    return broken
+
+
+def _prediction_trusted_outright(strategy: Strategy) -> Strategy:
+    """A confident prediction replaces the load's recommendation instead of being blended in (weight 1)."""
+    def broken(request: ScaleRequest, model, window) -> Recommendation:
+        decision = strategy(request, model, window)
+        prediction, ctx = request.prediction, request.context
+        if prediction is None or prediction.is_schedule_hint or not prediction.confidence >= 0.7:
+            return decision
+        trusted = min(max(prediction.predicted_replicas, ctx.min_replicas), ctx.max_replicas)
+        return dataclasses.replace(decision, replicas=trusted)
+    return broken
+
+
 def _with(field: str, wrap) -> Callable[[Behaviour], Behaviour]:
     return lambda behaviour: dataclasses.replace(behaviour, **{field: wrap(getattr(behaviour, field))})
 
@@ -335,4 +357,9 @@ MUTANTS: dict[str, Mutant] = {
     "hint-window-an-hour-early": Mutant(_with("hints_in_force", _hours_late)),
     "constant-predictor": Mutant(_with("predict", _constant_prediction)),
     "calibration-never-triggered": Mutant(_learning_with(verify=_verify_never_calibrating)),
+    "prediction-unheeded": Mutant(_each_strategy(_prediction_unheeded)),
+    "prediction-trusted-outright": Mutant(_each_strategy(_prediction_trusted_outright)),
+    "constant-predictor-accuracy": Mutant(_with("predict", _constant_prediction)),
+    "look-ahead-fixed": Mutant(_as_built_in("fixed-lookahead")),
+    "prediction-status-hidden": Mutant(lambda b: dataclasses.replace(b, prediction_status=lambda *args: None)),
 }
