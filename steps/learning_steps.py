@@ -1,8 +1,8 @@
 """Sentences about what BudAIScaler learns: data points, patterns, seasonal profiles, persistence, accuracy."""
 
 from behave import given, then, when
-from hamcrest import (assert_that, close_to, equal_to, greater_than, greater_than_or_equal_to, has_length, is_not,
-                      less_than_or_equal_to, none)
+from hamcrest import (assert_that, close_to, equal_to, greater_than, greater_than_or_equal_to, has_entry, has_length,
+                      is_not, less_than_or_equal_to, none)
 
 from support import learning_data
 from support.accuracy import parse_number, parse_percent
@@ -140,6 +140,19 @@ def step_storage(context):
 def step_factor(context):
     factor = context.world.learning_status().get("currentSeasonalFactor", "missing")
     assert_that(parse_number(factor), greater_than(0), f"the seasonal factor the scaler reports ({factor})")
+
+
+@then('the scaler reports that its learning data is kept in the ConfigMap "{name}"')
+def step_configmap_named(context, name):
+    assert_that(context.world.learning_status().get("configMapName"), equal_to(name),
+                "the ConfigMap the scaler names for its learning data")
+
+
+@then("the scaler reports a calibration within {within:Duration}")
+def step_calibration_reported(context, within):
+    world = context.world
+    world.poller.eventually(world.learning_status, has_entry("lastCalibration", is_not(none())),
+                            within=within, what="the scaler to report when it last calibrated")
 
 
 @then("the scaler's learning data records a calibration after {hour:d}:{minute:d} cluster time")

@@ -151,7 +151,10 @@ CAUGHT_BY = {
     "constant-predictor": catch("prediction", {"A rising load is predicted before it reaches the target"},
                                 "Scheduled capacity is in place when the afternoon peak begins"),
     "calibration-never-triggered": catch(
-        "learning", {"Calibration keeps what was learned about an hour whose traffic changed"}, DATA_POINT),
+        "learning", {"Calibration keeps what was learned about an hour whose traffic changed",
+                     "Predictions that turn out wrong bring a calibration"}, DATA_POINT),
+    "configmap-name-unreported": catch(
+        "learning", {"The scaler names the ConfigMap that keeps its learning data"}, DATA_POINT),
     "constant-predictor-accuracy": catch("learning", {"Prediction accuracy is tracked"}, DATA_POINT),
     "prediction-unheeded": catch("prediction", {CONFIDENT}, SLOW_RISE),
     "prediction-trusted-outright": catch("prediction", {SLOW_RISE}, "No predictive scale-up without enough history"),

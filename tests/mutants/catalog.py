@@ -139,6 +139,13 @@ def _verify_never_calibrating(self, now, actual) -> int:
     return len(due)
 
 
+def _status_without_configmap_name(self, now) -> dict:
+    """The learning status without the name of the ConfigMap that keeps the data."""
+    status = LearningSystem.status(self, now)
+    status.pop("configMapName", None)
+    return status
+
+
 def _forget_on_restart(self, data) -> None:
     self._fresh_state()
 
@@ -359,6 +366,7 @@ MUTANTS: dict[str, Mutant] = {
     "calibration-never-triggered": Mutant(_learning_with(verify=_verify_never_calibrating)),
     "prediction-unheeded": Mutant(_each_strategy(_prediction_unheeded)),
     "prediction-trusted-outright": Mutant(_each_strategy(_prediction_trusted_outright)),
+    "configmap-name-unreported": Mutant(_learning_with(status=_status_without_configmap_name)),
     "constant-predictor-accuracy": Mutant(_with("predict", _constant_prediction)),
     "look-ahead-fixed": Mutant(_as_built_in("fixed-lookahead")),
     "prediction-status-hidden": Mutant(lambda b: dataclasses.replace(b, prediction_status=lambda *args: None)),
