@@ -42,6 +42,26 @@ Feature: Learning traffic patterns
     Then the detected pattern becomes "batch_ingestion" within 1 minute
     And the pattern confidence is at least 0.70
 
+  # A cold start: the first requests arrive at a cold cache, their number rising.
+  @known-gap @quirk.pattern-detection-unwired @quirk.llm-metrics-zero
+  Scenario: A cold start is detected
+    When the running requests climb from 1 to 10 over 2 minutes at 10% GPU cache
+    Then the detected pattern becomes "cold_start" within 1 minute
+
+  # Running requests that double within two minutes, the cache far from full,
+  # with no steady baseline before them to call it a batch.
+  @known-gap @quirk.pattern-detection-unwired @quirk.llm-metrics-zero
+  Scenario: A traffic spike is detected
+    When the running requests climb from 8 to 30 over 2 minutes at 50% GPU cache
+    Then the detected pattern becomes "traffic_spike" within 1 minute
+    And the pattern confidence is at least 0.75
+
+  @known-gap @quirk.pattern-detection-unwired @quirk.llm-metrics-zero
+  Scenario: A traffic drain is detected
+    When the running requests fall from 40 to 2 over 2 minutes at 50% GPU cache
+    Then the detected pattern becomes "traffic_drain" within 1 minute
+    And the pattern confidence is at least 0.75
+
   # Seasonal learning is bucketed by the controller's own clock, so hours of
   # traffic must really pass: only the embedded cluster's virtual clock can
   # run them in seconds, starting on a Monday at 10:00.

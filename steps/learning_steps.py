@@ -49,6 +49,7 @@ def step_steady(context, running, waiting, cache, for_):
 
 
 @when("the running requests climb from {start:d} to {end:d} over {over:Duration} at {cache:Percent} GPU cache")
+@when("the running requests fall from {start:d} to {end:d} over {over:Duration} at {cache:Percent} GPU cache")
 def step_climb(context, start, end, over, cache):
     for running in ramp(start, end, over, CLIMB_STEP):
         _set(context, gpu_cache=cache, requests_running=round(running))
