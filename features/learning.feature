@@ -4,7 +4,8 @@ Feature: Learning traffic patterns
   reconcile, recognises serving patterns such as KV cache pressure and batch
   ingestion, learns how load varies over the hours of the week, keeps what it
   learned in a ConfigMap that outlives the controller, and tracks how accurate
-  its predictions turn out.
+  its predictions turn out. `@quick` picks what the old `learning-test.sh quick`
+  checked: data points, KV cache pressure and batch patterns, the ConfigMap.
 
   The scaler "learning-scaler" (configs/learning-test.yaml) scales the learning
   metrics server on its GPU cache usage (target 70%), with prediction and
@@ -18,6 +19,7 @@ Feature: Learning traffic patterns
     And the scaler configured in "learning-test" is applied
     And the scaler is Ready
 
+  @quick
   Scenario: A data point is collected every reconcile
     When the traffic runs for 2 minutes
     Then the scaler reports at least 10 collected data points within 30 seconds
@@ -25,7 +27,7 @@ Feature: Learning traffic patterns
 
   # Known gap: the controller never runs pattern detection and feeds the
   # learning system zeros for cache usage and queue length.
-  @known-gap @quirk.pattern-detection-unwired @quirk.llm-metrics-zero
+  @known-gap @quirk.pattern-detection-unwired @quirk.llm-metrics-zero @quick
   Scenario: KV cache pressure is detected
     Given the traffic runs for 1 minute
     When the traffic follows the "kv_pressure" pattern
@@ -35,7 +37,7 @@ Feature: Learning traffic patterns
   # The mock's "batch_spike" mode also fills the KV cache to ~97%, which is
   # rightly KV cache pressure first; a batch shows as running requests that
   # climb steeply over a steady baseline while the cache has room.
-  @known-gap @quirk.pattern-detection-unwired @quirk.llm-metrics-zero
+  @known-gap @quirk.pattern-detection-unwired @quirk.llm-metrics-zero @quick
   Scenario: A batch spike is detected as batch ingestion
     Given steady traffic of 8 running and 1 waiting requests at 50% GPU cache runs for 6 minutes
     When the running requests climb from 8 to 40 over 80 seconds at 50% GPU cache
@@ -112,6 +114,7 @@ Feature: Learning traffic patterns
     And the learned GPU cache usage for Monday 11:00 is above that for Monday 10:00
     And each of the Monday hours 10, 11 and 12 has at least 10 observations
 
+  @quick
   Scenario: The scaler names the ConfigMap that keeps its learning data
     When the traffic runs for 1 minute
     Then the scaler reports that its learning data is kept in the ConfigMap "learning-scaler-learning-data"
@@ -127,7 +130,7 @@ Feature: Learning traffic patterns
       | busy    | 300%               |
     Then the scaler reports a calibration within 6 minutes
 
-  @known-gap @quirk.learning-never-persisted
+  @known-gap @quirk.learning-never-persisted @quick
   Scenario: Learning data is saved in a ConfigMap
     When the traffic runs for 6 minutes
     Then the scaler's learning data is saved in its ConfigMap within 1 minute
