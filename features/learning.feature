@@ -154,7 +154,10 @@ Feature: Learning traffic patterns
 
   # A load the replicas follow, so that a predictor that does not look at the
   # load cannot be right: steady traffic would hold one replica, which even a
-  # constant guess predicts.
+  # constant guess predicts. Known gap: the controller predicts 15 minutes ahead
+  # whatever lookAheadMinutes says, and checks that prediction against what runs
+  # lookAheadMinutes (here 5) later, so its direction is often wrong.
+  @known-gap @quirk.fixed-lookahead
   Scenario: Prediction accuracy is tracked
     When the GPU cache demand, shared by the inference pods, follows this trace, 3 minutes per phase
       | phase     | demand              |
