@@ -132,7 +132,8 @@ class Reconciler:
         pods = [p for p in self._pods.list(spec.namespace, scale.selector)
                 if not p["metadata"].get("deletionTimestamp")]
         collection = scraping.collect(spec, pods, model, self._http, self._api,
-                                      behaviour.plan_collection, behaviour.gather_collection)
+                                      behaviour.plan_collection, behaviour.gather_collection,
+                                      resolve=self._services.url if self._services is not None else _as_is)
         for metric, error in collection.errors.items():
             self._log(f"{spec.namespace}/{spec.name}: metric {metric}: {error}")
         self._scaling_active(status, collection, now)
@@ -300,6 +301,10 @@ def _put(status: dict, key: str, value: dict | None) -> None:
         status.pop(key, None)
     else:
         status[key] = value
+
+
+def _as_is(url: str) -> str:
+    return url
 
 
 def _ready(status: dict) -> dict | None:

@@ -67,7 +67,11 @@ def _reply(one: Fetch, http: urllib3.PoolManager, api: KubeApi, resolve: Callabl
             return Reply(error.status or None, error.body or "", error_message(error))
         except (urllib3.exceptions.HTTPError, OSError) as error:
             return Reply(None, error=str(error))
-    code, body = fetch(http, resolve(one.url), one.timeout, one.headers)
+    try:
+        url = resolve(one.url)
+    except LookupError as missing:      # a Service with no ready endpoint: refused, as cluster DNS would
+        return Reply(None, error=str(missing))
+    code, body = fetch(http, url, one.timeout, one.headers)
     return Reply(None, error=body) if code is None else Reply(code, body)
 
 
