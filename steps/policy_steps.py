@@ -1,7 +1,7 @@
 """Sentences about a scaler's policies, selectPolicy and rate annotations, and the changes they allow."""
 
-from behave import given, then
-from hamcrest import assert_that, has_entries, less_than_or_equal_to
+from behave import given, then, when
+from hamcrest import assert_that, greater_than, has_entries, less_than_or_equal_to
 
 from support.clock import parse_rfc3339
 
@@ -59,3 +59,9 @@ def step_drop_rate(context, count, period, for_):
     world.poller.consistently(lambda: largest_drop([dict(h) for h in world.status().history], period),
                               less_than_or_equal_to(count), for_=for_,
                               what=f"the most replicas removed within any {period:g} seconds")
+
+
+@when("GPU cache usage falls to {usage:Percent} on every pod of the {workload}")
+def step_gpu_cache_falls_on(context, usage, workload):
+    took = context.world.tell_pods_of(workload, "/set", gpu_cache=usage)
+    assert_that(took, greater_than(0), f"no running pod of the {workload} took GPU cache usage {usage}%")

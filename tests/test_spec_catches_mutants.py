@@ -66,6 +66,11 @@ KPA_PANIC = "Panic mode is entered on a burst and left a stable window later, an
 KPA_CALM = "A moderate rise scales up calmly, not in panic"
 SOURCE = "GPU cache usage read as {0} source in {1} [kind={0}, format={1}]"
 SEVERAL_SOURCES = "With several sources the most demanding one decides"
+FIRST_DOWN = "The first scale-down follows selectPolicy {0} [select={0}, to={1}]"
+PERIOD = "A scale-down policy limits the change over its whole period"
+DISABLED = "A disabled scale-down keeps the replicas when the load falls"
+DISABLED_BARE = "A scale-down disabled without policies keeps the replicas too"
+RATE = "An annotation's scale-down rate of 2 lets the replicas fall by half at most"
 HPA_OWNED = "An HPA scaler hands its workload to a HorizontalPodAutoscaler it owns, and takes it away"
 HPA_SWITCH = "A scaler that leaves the HPA strategy takes its HorizontalPodAutoscaler away"
 CONFIDENT = "A confident prediction adds replicas before the load reaches the target"
@@ -139,6 +144,12 @@ CAUGHT_BY = {
                                                    SEVERAL_SOURCES}, SOURCE.format("inferenceEngine", "Prometheus text")),
     "inference-engine-sources-unread": catch("metric_sources", {SOURCE.format("inferenceEngine", "Prometheus text")},
                                              SOURCE.format("pod", "JSON")),
+    "select-policy-inverted": catch("policies", {FIRST_DOWN.format("Min", 9), FIRST_DOWN.format("Max", 8)},
+                                    DISABLED),
+    "disabled-ignored": catch("policies", {DISABLED, DISABLED_BARE}, FIRST_DOWN.format("Min", 9)),
+    "policy-period-ignored": catch("policies", {PERIOD}, DISABLED),
+    "disabled-needs-policies": catch("policies", {DISABLED_BARE}, DISABLED),
+    "rate-reverses-direction": catch("policies", {RATE}, DISABLED),
     "history-uncapped": catch("lifecycle", {HISTORY}, SCALER_GOES),
     "history-newest-first": catch("lifecycle", {HISTORY}, SCALER_GOES),
     "never-to-zero": catch("lifecycle", {"A scaler allowed down to zero takes an idle workload to zero"}, HISTORY),
@@ -165,7 +176,7 @@ CAUGHT_BY = {
         "prediction", {"The scaler reports what it predicts and how confident it is"}, CONFIDENT),
 }
 # The issues ask that every scenario of these features is caught by some broken model.
-EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies", "lifecycle", "metric_sources")
+EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies", "lifecycle", "metric_sources", "policies")
 
 
 def scenario_lines(feature: str) -> dict[str, int]:

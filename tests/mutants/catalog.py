@@ -64,6 +64,18 @@ def _bounded(direction: Callable[[int, int], int]) -> Callable[[Behaviour], Beha
     return _each_strategy(wrap)
 
 
+def _select_inverted(strategy: Strategy) -> Strategy:
+    """selectPolicy Min read as Max and Max as Min, in both directions."""
+    swap = {"Min": "Max", "Max": "Min"}
+
+    def broken(request: ScaleRequest, model, window) -> Recommendation:
+        ctx = request.context
+        context = dataclasses.replace(ctx, up_select_policy=swap.get(ctx.up_select_policy, ctx.up_select_policy),
+                                      down_select_policy=swap.get(ctx.down_select_policy, ctx.down_select_policy))
+        return strategy(dataclasses.replace(request, context=context), model, window)
+    return broken
+
+
 def _trust_any_prediction(strategy: Strategy) -> Strategy:
     def broken(request: ScaleRequest, model, window) -> Recommendation:
         decision = strategy(request, model, window)
@@ -353,6 +365,11 @@ MUTANTS: dict[str, Mutant] = {
     "first-source-only": Mutant(_first_source_only),
     "pod-sources-unread": Mutant(_source_kind_unread("pod")),
     "inference-engine-sources-unread": Mutant(_source_kind_unread("inferenceEngine")),
+    "select-policy-inverted": Mutant(_each_strategy(_select_inverted)),
+    "disabled-ignored": Mutant(_with_context(down_select_policy="Min")),
+    "policy-period-ignored": Mutant(_as_built_in("policy-period-ignored")),
+    "disabled-needs-policies": Mutant(_as_built_in("select-disabled-needs-policies")),
+    "rate-reverses-direction": Mutant(_as_built_in("rate-reverses-direction")),
     "history-uncapped": Mutant(lambda b: dataclasses.replace(b, history=lambda old, new: [*(old or []), new])),
     "history-newest-first": Mutant(lambda b: dataclasses.replace(b, history=lambda old, new: [new, *(old or [])][:10])),
     "never-to-zero": Mutant(_as_built_in("never-scales-to-zero")),
