@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import itertools
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -134,7 +136,7 @@ class Cluster:
     @property
     def dynamic(self) -> DynamicClient:
         if self._dynamic is None:
-            self._dynamic = DynamicClient(self.api_client)
+            self._dynamic = DynamicClient(self.api_client, cache_file=_discovery_cache_file())
         return self._dynamic
 
     def close(self) -> None:
@@ -358,3 +360,20 @@ def _running_and_ready(pod: dict) -> bool:
 
 def is_ready(pod: dict) -> bool:
     return _running_and_ready(pod) and not pod["metadata"].get("deletionTimestamp")
+
+
+_DISCOVERY_CACHE: tempfile.TemporaryDirectory | None = None
+_DISCOVERY_CACHE_NUMBERS = itertools.count()
+
+
+def _discovery_cache_file() -> str:
+    """A discovery cache of this client's own, in a directory removed at exit.
+
+    The dynamic client's default is one file per API server address in /tmp, shared by every
+    process: parallel workers read it while another writes it ("load cache error"), and a
+    control plane restarted on the same address with other CRDs would be read stale.
+    """
+    global _DISCOVERY_CACHE
+    if _DISCOVERY_CACHE is None:
+        _DISCOVERY_CACHE = tempfile.TemporaryDirectory(prefix="budspec-discovery-")
+    return os.path.join(_DISCOVERY_CACHE.name, f"{next(_DISCOVERY_CACHE_NUMBERS)}.json")
