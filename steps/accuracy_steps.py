@@ -1,12 +1,11 @@
 """Sentences about prediction accuracy: drive a traffic trace, record, measure, compare, report."""
 
 from behave import given, then, when
-from hamcrest import assert_that, close_to, greater_than_or_equal_to, has_length, less_than_or_equal_to
+from hamcrest import all_of, assert_that, close_to, greater_than_or_equal_to, has_length, less_than_or_equal_to
 
 from support.accuracy import AccuracySummary, parse_number, parse_percent
 from support.accuracy_report import write_csv, write_plot
-from support.clock import parse_rfc3339 as parse_time
-from support.recording import PredictionRecorder
+from support.recording import TICK
 from support.traffic import parse_demand, ramp
 
 MIN_SAMPLES = 10
@@ -16,11 +15,7 @@ TRACE_POLL = 2.0    # new pods get their share well before they can be Ready and
 
 @given("the scaler's predictions are being recorded")
 def step_record(context):
-    world = context.world
-    recorder = PredictionRecorder(world.predicted_and_running_replicas, world.target.clock,
-                                  look_ahead=world.look_ahead_seconds())
-    world.notes["recorder"] = recorder
-    world.add_duty(recorder.observe, on="changes")
+    context.world.record_predictions()
 
 
 @when("predictions are recorded for another {for_:Duration}")
@@ -30,7 +25,8 @@ def step_record_more(context, for_):
 
 def _summary(context, since: float | None = None, minimum: int = MIN_SAMPLES) -> AccuracySummary:
     """The suite's own accuracy over matured predictions whose outcome came at or after `since`."""
-    recorder = context.world.notes["recorder"]
+    recorder = context.world.prediction_recorder()
+    recorder.check()
     chosen = [(s, b) for s, b in zip(recorder.aligned(), recorder.befores()) if since is None or s.time >= since]
     assert_that(chosen, has_length(greater_than_or_equal_to(minimum)),
                 f"matured predictions recorded from the scaler's status ({len(recorder.predictions())} predictions seen)")
@@ -50,15 +46,33 @@ MIN_SINCE_CALIBRATION = 3
 
 
 def _in_controller_windows(context) -> tuple[AccuracySummary, AccuracySummary]:
-    calibrated = context.world.learning_status().get("lastCalibration")  # on the cluster's clock
-    since = parse_time(calibrated) - context.world.target.server_offset if calibrated else None
-    recent = _summary(context, since=since, minimum=MIN_SINCE_CALIBRATION) if calibrated else _summary(context)
-    return _summary(context), recent
+    world = context.world
+    calibrated = world.learning_status().get("lastCalibration")  # on the cluster's clock
+    if calibrated is None:
+        return _summary(context), _summary(context)
+    since = world.cluster_time_of(calibrated)
+    _assert_seen_calibrating(context, calibrated, since)
+    return _summary(context), _summary(context, since=since, minimum=MIN_SINCE_CALIBRATION)
+
+
+def _assert_seen_calibrating(context, reported: str, since: float) -> None:
+    """The window starts at the scaler's own last calibration only if the suite saw it calibrate then:
+    the time it reports must fall where the recording saw the reported value change (a tick either side)."""
+    world = context.world
+    recorder = world.prediction_recorder()
+    seen = recorder.when_calibration_was_seen(since)
+    if seen is None:  # first reported after the last observation
+        seen = (recorder.observations[-1].time if recorder.observations else float("-inf"), world.now())
+    earliest, latest = seen
+    assert_that(since, all_of(greater_than_or_equal_to(earliest - TICK), less_than_or_equal_to(latest + TICK)),
+                f"the last calibration the scaler reports ({reported}), against when the suite saw it change "
+                f"(between {earliest - TICK:.0f} and {latest + TICK:.0f}, epoch seconds of cluster time)")
 
 
 @then("the measured prediction accuracy meets")
 def step_thresholds(context):
     whole, recent = _in_controller_windows(context)
+    print(f"predictions recorded: {context.world.prediction_recorder().report()}")
     print(f"whole trace:\n{whole.table()}\nsince the last calibration:\n{recent.table()}")
     for row in context.table:
         measure, bound, limit = row["measure"], row["bound"], float(row["limit"].rstrip("%"))
@@ -81,10 +95,10 @@ def step_agrees(context):
 @then("the accuracy report is saved as a table, a CSV file and a plot")
 def step_report(context):
     world = context.world
-    samples = world.notes["recorder"].aligned()
-    directory = world.target.settings.artifacts / world.namespace
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "accuracy.txt").write_text(_summary(context).table() + "\n")
+    recorder = world.prediction_recorder()
+    samples = recorder.aligned()
+    directory = world.artifacts_directory()
+    (directory / "accuracy.txt").write_text(f"{_summary(context).table()}\n{recorder.report()}\n")
     csv_path = write_csv(directory / "accuracy.csv", samples)
     png_path = write_plot(directory / "accuracy.png", samples, f"{world.scaler_name()}: predicted vs actual replicas")
     for path in (csv_path, png_path):
@@ -99,5 +113,5 @@ def step_demand_trace(context, phase):
     for row in context.table:
         start, end = parse_demand(row["demand"])
         for level in ramp(start, end, phase, DEMAND_STEP):
-            demand.set(level)
+            demand.set(level)  # asserts that a running pod took its share
             world.poller.with_interval(TRACE_POLL).hold(DEMAND_STEP)

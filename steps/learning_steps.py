@@ -1,7 +1,8 @@
 """Sentences about what BudAIScaler learns: data points, patterns, seasonal profiles, persistence, accuracy."""
 
 from behave import given, then, when
-from hamcrest import (assert_that, close_to, equal_to, greater_than, greater_than_or_equal_to, has_entry, has_length,
+from hamcrest import (all_of, assert_that, close_to, equal_to, greater_than, greater_than_or_equal_to, has_entry,
+                      has_length,
                       is_not, less_than_or_equal_to, none)
 
 from support import learning_data
@@ -15,7 +16,7 @@ CLIMB_STEP = 10.0      # one controller tick
 @given('the traffic follows the "{mode}" pattern')
 @when('the traffic follows the "{mode}" pattern')
 def step_pattern(context, mode):
-    context.world.tell_inference_pods("/set_pattern", mode=mode)
+    context.world.tell_inference_pods("/set_pattern", mode=mode)  # asserts that a running pod took it
 
 
 @given("the traffic runs for {for_:Duration}")
@@ -57,7 +58,7 @@ def step_climb(context, start, end, over, cache):
 
 
 def _set(context, **values):
-    context.world.tell_inference_pods("/set", **values)
+    context.world.tell_inference_pods("/set", **values)  # asserts that a running pod took it
 
 
 # -- data points ------------------------------------------------------------------------------
@@ -81,10 +82,16 @@ def step_pattern_detected(context, pattern, within):
                                     equal_to(pattern), within=within, what="the scaler's detected pattern")
 
 
-@then("the pattern confidence is at least {floor:f}")
-def step_confidence(context, floor):
-    confidence = parse_number(context.world.learning_status().get("patternConfidence", "missing"))
-    assert_that(confidence, greater_than_or_equal_to(floor), "the confidence the scaler reports for its pattern")
+STEADY_CONFIDENCE = 0.5  # what steady state always reports; BudAIScaler learns from a pattern only above it
+
+
+@then("the scaler is surer of the pattern than of steady traffic")
+def step_confidence(context):
+    learning = context.world.learning_status()
+    confidence = parse_number(learning.get("patternConfidence", "missing"))
+    assert_that(confidence, all_of(greater_than(STEADY_CONFIDENCE), less_than_or_equal_to(1.0)),
+                f"the confidence the scaler reports for the {learning.get('detectedPattern')} pattern "
+                f"(steady traffic: {STEADY_CONFIDENCE})")
 
 
 # -- seasonal profile ---------------------------------------------------------------------------
@@ -173,7 +180,7 @@ def step_saved(context, within):
     saved = world.poller.eventually(lambda: learning_data.saved_data_points(world.learning_configmap()),
                                     greater_than(0), within=within,
                                     what="the data points saved in the scaler's learning ConfigMap")
-    world.notes["saved data points"] = saved
+    world.saved_data_points = saved
     assert_that(_saved_configmap(context)["metadata"]["name"],
                 equal_to(learning_data.configmap_name(world.scaler_name())), "the learning ConfigMap's name")
 
@@ -181,10 +188,9 @@ def step_saved(context, within):
 @then("the learning ConfigMap belongs to the scaler")
 def step_owned(context):
     configmap = _saved_configmap(context)
-    scaler = context.world.cluster.scaler(context.world.namespace, context.world.scaler_name())
     owners = configmap["metadata"].get("ownerReferences") or []
     assert_that([(o.get("kind"), o.get("uid")) for o in owners],
-                equal_to([("BudAIScaler", scaler["metadata"]["uid"])]),
+                equal_to([("BudAIScaler", context.world.scaler_uid())]),
                 "the learning ConfigMap should be owned by its BudAIScaler (so it goes when the scaler goes)")
 
 
@@ -195,7 +201,8 @@ def step_restart(context):
 
 @then("the collected data points continue from where they were saved within {within:Duration}")
 def step_continue(context, within):
-    saved = context.world.notes["saved data points"]
+    saved = context.world.saved_data_points
+    assert_that(saved, is_not(none()), "the data points an earlier step saw saved in the learning ConfigMap")
     context.world.poller.eventually(context.world.collected_data_points, greater_than_or_equal_to(saved),
                                     within=within, what=f"the collected data points to continue from {saved}")
 

@@ -28,7 +28,7 @@ def step_named_predicts(context, scaler, count):
 @then('the scaler reports the schedule hint "{hint}" in force until {hour:d}:{minute:d} cluster time')
 def step_hint_in_status(context, hint, hour, minute):
     world = context.world
-    until = world.cluster_time_text(world.target.clock.now() + world.seconds_until(hour, minute))
+    until = world.cluster_time_text(world.now() + world.seconds_until(hour, minute))
     world.poller.eventually(lambda: world.status().prediction,
                             has_entries(activeScheduleHint=hint, nextPredictedChange=until), within=60,
                             what="the schedule hint and next change in the scaler's prediction status")

@@ -1,8 +1,10 @@
 """One scenario's world: its namespace, what it applied, its mocks and its waits.
 
-Steps talk to this object only. It knows the scenario's scaler and its inference
-workload, and reads them back as the business facts the features speak of
-(desired replicas, ready replicas, the Ready condition, learning status).
+Steps talk to this object only (tests/test_steps_use_the_facade.py): never to
+the cluster, the target or the settings. It knows the scenario's scaler and its
+inference workload, and reads them back as the business facts the features
+speak of (desired replicas, ready replicas, the Ready condition, learning
+status). What one step hands to a later one is a typed field of its own.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
-from hamcrest import is_not
+from hamcrest import assert_that, greater_than, is_not
 
 from support import learning_data, manifests, scaler_settings
 from support.cluster import MANAGED_BY, SCALER_API, SCALER_KIND, ObjectRef, PreconditionError, ScalerStatus, is_ready
 from support.feed import NamespaceFeed
 from support.mockctl import MockDriver, Workload
+from support.recording import PredictionRecorder
 from support.target import Target, seconds_until
 from support.traffic import SharedDemand
 from support.waiting import ON_CHANGES, ON_PODS, Duty, Poller
@@ -51,7 +55,7 @@ SIDE_SERVICES = {
 }
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a step cannot hang an untyped value on the scenario
 class Scenario:
     target: Target
     namespace: str
@@ -61,8 +65,15 @@ class Scenario:
     scaler: str | None = None
     workload: InferenceWorkload | None = None
     feed: NamespaceFeed | None = None
-    notes: dict = field(default_factory=dict)  # values one step hands to a later one
     duties: list = field(default_factory=list)  # extra waiting duties: (duty, ON_PODS | ON_CHANGES)
+    # What one step hands to a later one, a field each:
+    held_replicas: int | None = None            # "the desired replicas hold" -> "then fall"
+    saved_data_points: int | None = None        # "learning data is saved" -> "continue from where they were saved"
+    recorder: PredictionRecorder | None = None  # "predictions are being recorded" -> what was predicted
+    demand: SharedDemand | None = None          # the traffic shared by the pods, once a step set it
+    load_log: list[tuple[float, float]] = field(default_factory=list)  # (cluster time, GPU cache %) as set
+    side_services: dict[str, InferenceWorkload] = field(default_factory=dict)  # running beside the workload, by label
+    replicas_log: list[tuple[float, int]] = field(default_factory=list)  # (GPU cache % set, desired replicas then)
 
     @classmethod
     def begin(cls, target: Target, feature: str) -> "Scenario":
@@ -159,7 +170,7 @@ class Scenario:
         """Deploy the inference workload, or a side service (the DCGM exporter), by its name in the features."""
         if label in SIDE_SERVICES:
             self.apply(SIDE_SERVICES[label].manifest)
-            self.notes.setdefault("side services", {})[label] = SIDE_SERVICES[label]
+            self.side_services[label] = SIDE_SERVICES[label]
             return SIDE_SERVICES[label]
         if label not in INFERENCE_WORKLOADS:
             raise LookupError(f"no workload called {label!r}: choose one of "
@@ -172,12 +183,14 @@ class Scenario:
     def tell_pods_of(self, label: str, path: str, **params) -> int:
         """Like tell_inference_pods, for one of several inference workloads of the scenario, by name."""
         workload = INFERENCE_WORKLOADS[label]
-        return self.mocks.set_on_every_pod(Workload(self.namespace, workload.deployment, workload.metrics_port),
+        took = self.mocks.set_on_every_pod(Workload(self.namespace, workload.deployment, workload.metrics_port),
                                            path, **params)
+        assert_that(took, greater_than(0), f"running pods of the {label} that took {path} {params}")
+        return took
 
     def tell_side_service(self, label: str, path: str, **params) -> int:
         """Make the side service's pods (now and later) take `path?params`; how many took it now."""
-        service = (self.notes.get("side services") or {}).get(label)
+        service = self.side_services.get(label)
         if service is None:
             raise LookupError(f"the {label} is not running in this scenario: add 'Given the {label} is running'")
         return self.mocks.set_on_every_pod(Workload(self.namespace, service.deployment, service.port), path, **params)
@@ -194,8 +207,10 @@ class Scenario:
         return self._available(SIDE_SERVICES[label].deployment)
 
     def tell_inference_pods(self, path: str, **params) -> int:
-        """Make every inference pod (now and later) take `path?params`; how many pods took it now."""
-        return self.mocks.set_on_every_pod(self.metrics_endpoint(), path, **params)
+        """Make every inference pod (now and later) take `path?params`; how many pods took it now (at least 1)."""
+        took = self.mocks.set_on_every_pod(self.metrics_endpoint(), path, **params)
+        assert_that(took, greater_than(0), f"running inference pods that took {path} {params}")
+        return took
 
     def metrics_endpoint(self) -> Workload:
         if self.workload is None:
@@ -233,14 +248,31 @@ class Scenario:
 
     def shared_demand(self) -> SharedDemand:
         """The scenario's shared traffic (created on first use, kept applied while waiting)."""
-        if "demand" not in self.notes:
-            self.notes["demand"] = SharedDemand(self.mocks, self.metrics_endpoint(), self.running_pods)
-            self.add_duty(self.notes["demand"].apply, on=ON_PODS)
-        return self.notes["demand"]
+        if self.demand is None:
+            self.demand = SharedDemand(self.mocks, self.metrics_endpoint(), self.running_pods)
+            self.add_duty(self.demand.apply, on=ON_PODS)
+        return self.demand
 
-    def predicted_and_running_replicas(self) -> tuple[int | None, int]:
-        """What the scaler predicts now (None if it says nothing) and what the Deployment runs."""
-        return self.status().prediction.get("predictedReplicas"), self.deployment_replicas()
+    def record_predictions(self) -> PredictionRecorder:
+        """Record, once per controller tick while the scenario waits, what the scaler predicts and what runs."""
+        self.recorder = PredictionRecorder(self.predicted_and_running_replicas, self.target.clock,
+                                           look_ahead=self.look_ahead_seconds())
+        self.add_duty(self.recorder.observe, on=ON_CHANGES)
+        return self.recorder
+
+    def prediction_recorder(self) -> PredictionRecorder:
+        if self.recorder is None:
+            raise LookupError("nothing recorded the scaler's predictions in this scenario: start with "
+                              "\"the scaler's predictions are being recorded\"")
+        return self.recorder
+
+    def predicted_and_running_replicas(self) -> tuple[int | None, int, float | None]:
+        """What the scaler predicts now (None if it says nothing), what the Deployment runs, and the
+        scaler's last calibration on this suite's clock (None if it reports none)."""
+        status = self.status()
+        calibrated = status.learning.get("lastCalibration")
+        return (status.prediction.get("predictedReplicas"), self.deployment_replicas(),
+                None if calibrated is None else self.cluster_time_of(calibrated))
 
     def look_ahead_seconds(self) -> float:
         config = self._scaler_object()["spec"].get("predictionConfig") or {}
@@ -326,9 +358,26 @@ class Scenario:
         """RFC 3339 (UTC, whole seconds) of a time of this scenario's clock, as the cluster writes it."""
         return datetime.fromtimestamp(at + self.target.server_offset, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+    def now(self) -> float:
+        """The cluster time the suite's waits run on (epoch seconds)."""
+        return self.target.clock.now()
+
+    def cluster_time_of(self, timestamp: str) -> float:
+        """An RFC 3339 timestamp of the cluster's clock (the API server's), on this suite's clock."""
+        return datetime.fromisoformat(timestamp).timestamp() - self.target.server_offset
+
     def age_of(self, timestamp: str) -> float:
         """Seconds of cluster time since an RFC 3339 timestamp of the cluster's clock (the API server's)."""
-        return self.target.clock.now() - (datetime.fromisoformat(timestamp).timestamp() - self.target.server_offset)
+        return self.now() - self.cluster_time_of(timestamp)
+
+    def artifacts_directory(self) -> Path:
+        """Where this scenario's reports and diagnostics go (created)."""
+        directory = self.target.settings.artifacts / self.namespace
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory
+
+    def scaler_uid(self) -> str:
+        return self._scaler_object()["metadata"]["uid"]
 
     def latest_time_of_day(self, hour: int, minute: int = 0) -> float:
         """Cluster time (epoch seconds) of the latest hh:mm (UTC) that is not in the future."""
@@ -336,19 +385,20 @@ class Scenario:
         return now - (86400 - seconds_until(now, None, hour, minute)) % 86400
 
     def restart_controller(self) -> None:
-        """Restart the controller and wait until the new one has written this scenario's scaler.
+        """Restart the controller and wait until the new one has written this scenario's scaler's status.
 
-        A new controller pod is Ready before it reconciles (a real one may wait for the leader Lease),
-        so its first write, not its readiness, says the restart is over.
+        The old controller pods are gone first (a terminating one may still write), so the first status
+        written after that is the new controller's: what a later step reads is never the old one's count.
+        A new controller pod is Ready before it reconciles (a real one may wait for the leader Lease), so
+        its first write, not its readiness, says the restart is over.
         """
-        if self.scaler is None:
-            self.target.restart_controller()
-            return
-        before = self._scaler_object()["metadata"]["resourceVersion"]
         self.target.restart_controller()
-        self.poller.eventually(lambda: self._scaler_object()["metadata"]["resourceVersion"], is_not(before),
+        if self.scaler is None:
+            return
+        before = self._scaler_object().get("status") or {}
+        self.poller.eventually(lambda: self._scaler_object().get("status") or {}, is_not(before),
                                within=CONTROLLER_FIRST_WRITE_TIMEOUT,
-                               what="the restarted BudAIScaler controller's first write of the scaler")
+                               what="the restarted BudAIScaler controller's first status write of the scaler")
 
     def _deployment(self) -> str:
         if self.workload is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from hamcrest import greater_than_or_equal_to
+from hamcrest import greater_than_or_equal_to, has_entries
 
 from support.clock import Clock, RealClock
 from support.cluster import CONTROLLER_SELECTOR, Cluster, ControllerInfo, PreconditionError, connect
@@ -68,7 +68,11 @@ class Target:
         return "\n".join(lines)
 
     def restart_controller(self) -> ControllerInfo:
-        """Delete the controller pods and wait for a new one to be ready (its memory is gone then)."""
+        """Delete the controller pods; wait until they are gone and a new one is ready (its memory is gone then).
+
+        Gone, not just replaced: a deleted pod may go on reconciling while it terminates, so until it
+        is gone a write of the scaler may still be the old controller's.
+        """
         if not self.settings.may_restart_controller:
             raise PreconditionError("restarting the BudAIScaler controller is not allowed on this target: "
                                     "pass -D restart_controller=yes to let the spec delete the controller pod")
@@ -77,11 +81,15 @@ class Target:
         for name in old:  # only the controller's pods: its namespace may hold others (Helm's release namespace)
             self.cluster.delete_pod(namespace, name)
 
-        def fresh_ready_pods() -> int:
-            return sum(1 for p in self.cluster.controller_pods(namespace) if p["metadata"]["name"] not in old)
+        def old_left_and_fresh_ready() -> dict:
+            left = [p for p in self.cluster.pods(namespace, CONTROLLER_SELECTOR) if p["metadata"]["name"] in old]
+            fresh = [p for p in self.cluster.controller_pods(namespace) if p["metadata"]["name"] not in old]
+            return {"old pods left": len(left), "new ready pods": len(fresh)}
 
-        self.poller().eventually(fresh_ready_pods, greater_than_or_equal_to(1), within=CONTROLLER_RESTART_TIMEOUT,
-                                 what=f"a new BudAIScaler controller pod to be ready in {namespace}")
+        self.poller().eventually(old_left_and_fresh_ready,
+                                 has_entries({"old pods left": 0, "new ready pods": greater_than_or_equal_to(1)}),
+                                 within=CONTROLLER_RESTART_TIMEOUT,
+                                 what=f"the old BudAIScaler controller pods to be gone and a new one ready in {namespace}")
         self.controller = self.cluster.check_budaiscaler_installed(namespace)
         return self.controller
 

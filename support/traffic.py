@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hamcrest import assert_that, greater_than
+
 from support.mockctl import MockDriver, Workload
 
 FULL = 100.0
@@ -24,18 +26,24 @@ class SharedDemand:
     demand: float = 0.0  # percent of one pod's GPU cache, summed over the workload
     _applied: tuple[float, int] | None = None
 
-    def set(self, demand: float) -> None:
+    def set(self, demand: float) -> int:
+        """Set the demand now; how many running pods took their share (at least one, or AssertionError)."""
         self.demand = demand
-        self.apply()
+        took = self._share()
+        assert_that(took, greater_than(0), f"running inference pods that took their share of a {demand:g}% demand")
+        return took
 
     def apply(self) -> None:
         """Waiting duty: give every pod its share when the demand or the pod count changed."""
+        if self._applied != (self.demand, max(1, self.pods())):
+            self._share()
+
+    def _share(self) -> int:
         pods = max(1, self.pods())
-        if self._applied == (self.demand, pods):
-            return
         share = round(min(FULL, self.demand / pods), 3)
-        self.mocks.set_on_every_pod(self.workload, "/set", gpu_cache=share)
+        took = self.mocks.set_on_every_pod(self.workload, "/set", gpu_cache=share)
         self._applied = (self.demand, pods)
+        return took
 
 
 _PHASE = re.compile(r"\s*(\d+(?:\.\d+)?)%(?:\s+(?:rising|falling) to\s+(\d+(?:\.\d+)?)%)?\s*")

@@ -15,7 +15,9 @@ Duties run before a probe: small idempotent jobs that must keep happening
 while time passes. A pod duty (mock replay, shared demand) runs when pods
 changed, a change duty (a recorder) on every change. A duty that reports it
 is not done (a pod not yet listening) makes the wait poll until it is. A duty
-failing on every run of a `hold` fails the step with its last error.
+failing on every run of a `hold` fails the step with its last error. A duty
+that raises an AssertionError (e.g. a recorder whose reads failed too often)
+fails the wait at once: that is a verdict, not a read to retry.
 
 Observers (`add_observer`) are told when a wait starts, after each observation
 and when it ends; progress lines use them. An observer that raises never
@@ -248,6 +250,8 @@ class Poller:
             try:
                 if duty() is False:
                     record.pending = True
+            except AssertionError:
+                raise
             except Exception as error:
                 record.last_error, record.last_error_at = error, self.clock.now()
                 count, _ = record.duty_failures.get(duty, (0, None))

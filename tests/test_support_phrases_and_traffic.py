@@ -12,10 +12,11 @@ from support.gaps import GapLedger, quirks_of
 from support.learning_data import bucket_index, saved_data_points, seasonal_bucket
 from support.matchers import all_equal, each_between
 from support.phrases import parse_duration, parse_percent
-from support.recording import PredictionRecorder
+from support.recording import PredictionRecorder, RecorderFailing
 from support.scenario import starting_times
 from support.target import seconds_until
 from support.traffic import SharedDemand, parse_demand, ramp
+from support.waiting import ON_CHANGES, Poller
 
 
 @pytest.mark.parametrize("text, seconds", [("90 seconds", 90), ("1 minute", 60), ("3 minutes", 180),
@@ -71,7 +72,7 @@ def test_shared_demand_splits_over_pods_and_only_resets_on_change():
 def test_recorder_pairs_each_prediction_with_what_ran_look_ahead_later():
     clock = VirtualClock()
     state = {"predicted": 1, "actual": 1}
-    recorder = PredictionRecorder(lambda: (state["predicted"], state["actual"]), clock, look_ahead=30, every=10)
+    recorder = PredictionRecorder(lambda: (state["predicted"], state["actual"], None), clock, look_ahead=30, every=10)
     t0 = clock.now()
     for step in range(7):
         state["predicted"], state["actual"] = 1 + step, 1 + step // 2
@@ -84,7 +85,7 @@ def test_recorder_pairs_each_prediction_with_what_ran_look_ahead_later():
     assert all(isinstance(s, Sample) for s in recorder.aligned())
 
 
-def test_recorder_skips_unreadable_status():
+def test_recorder_counts_unreadable_status_and_reports_it():
     clock = VirtualClock()
 
     def broken():
@@ -92,7 +93,66 @@ def test_recorder_skips_unreadable_status():
 
     recorder = PredictionRecorder(broken, clock, look_ahead=30)
     recorder.observe()
-    assert recorder.observations == [] and recorder.errors == 1
+    assert recorder.observations == [] and recorder.errors == 1 and recorder.attempts == 1
+    assert "1 failed reads of 1; last error: LookupError: no status yet" in recorder.report()
+
+
+def test_a_recorder_whose_reads_fail_too_often_fails_the_wait_it_runs_in():
+    clock = VirtualClock()
+    reads = iter([(1, 1, None)] * 5)
+
+    def flaky():
+        reading = next(reads, None)
+        if reading is None:
+            raise RuntimeError("API server said 500")
+        return reading
+
+    recorder = PredictionRecorder(flaky, clock, look_ahead=30)
+    with pytest.raises(RecorderFailing) as failed:
+        Poller(clock, interval=10).with_duty(recorder.observe, on=ON_CHANGES).hold(120)
+    assert len(recorder.observations) == 5
+    assert "could not read the scaler 3 times in 8 tries" in str(failed.value)
+    assert "RuntimeError: API server said 500" in str(failed.value)
+
+
+def test_a_recorder_forgives_a_few_failed_reads():
+    clock = VirtualClock()
+    answers = iter([LookupError("no status yet")] * 2 + [(1, 1, None)] * 100)
+
+    def probe():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    recorder = PredictionRecorder(probe, clock, look_ahead=30)
+    Poller(clock, interval=10).with_duty(recorder.observe, on=ON_CHANGES).hold(300)
+    recorder.check()
+    assert recorder.errors == 2 and len(recorder.observations) >= 28
+
+
+def test_the_recorder_says_when_it_saw_a_calibration_reported():
+    clock = VirtualClock()
+    t0 = clock.now()
+    calibrations = iter([None, None, t0 + 15, t0 + 15, t0 + 15])
+    recorder = PredictionRecorder(lambda: (1, 1, next(calibrations)), clock, look_ahead=30, every=10)
+    for _ in range(5):
+        recorder.observe()
+        clock.advance(10)
+    assert recorder.when_calibration_was_seen(t0 + 15) == (t0 + 10, t0 + 20)
+    assert recorder.when_calibration_was_seen(t0 + 99) is None
+    first = PredictionRecorder(lambda: (1, 1, t0 - 600), clock, look_ahead=30)
+    first.observe()
+    assert first.when_calibration_was_seen(t0 - 600) == (float("-inf"), clock.now())
+
+
+def test_setting_a_shared_demand_no_pod_takes_fails():
+    class NoPods:
+        def set_on_every_pod(self, workload, path, **params):
+            return 0
+
+    with pytest.raises(AssertionError, match="running inference pods that took their share of a 150% demand"):
+        SharedDemand(NoPods(), workload=None, pods=lambda: 0).set(150)
 
 
 def _profiles_configmap(buckets):

@@ -95,6 +95,21 @@ def test_a_failing_duty_is_reported_as_the_last_error():
     assert "RuntimeError: mock refused" in str(raised.value)
 
 
+def test_a_duty_that_asserts_fails_the_wait_at_once():
+    """An AssertionError from a duty is a verdict (e.g. a recorder that could not read), not a read to retry."""
+    clock = VirtualClock()
+    started = clock.now()
+
+    def verdict():
+        raise AssertionError("the recorder could not read the scaler")
+
+    for wait in (lambda p: p.hold(60), lambda p: p.eventually(lambda: 0, equal_to(1), within=60, what="x"),
+                 lambda p: p.consistently(lambda: 0, equal_to(0), for_=60, what="x")):
+        with pytest.raises(AssertionError, match="the recorder could not read the scaler"):
+            wait(Poller(clock, interval=2.0).with_duty(verdict))
+    assert clock.now() - started <= 2.0
+
+
 def test_virtual_clock_runs_timers_in_order_and_lets_callbacks_schedule():
     clock = VirtualClock()
     seen = []

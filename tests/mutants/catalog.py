@@ -99,6 +99,15 @@ class _BlindDetector(PatternDetector):
         return self.current
 
 
+class _SteadyConfidence(PatternDetector):
+    """Detects the pattern but keeps the confidence steady state reports."""
+
+    def detect(self, now, llm):
+        pattern = super().detect(now, llm)
+        self.confidence = 0.5
+        return pattern
+
+
 class _NoSeasonalUpdates(SeasonalManager):
     def update(self, metric, value, ts):
         return None
@@ -335,6 +344,7 @@ MUTANTS: dict[str, Mutant] = {
     "never-ready": Mutant(lambda b: dataclasses.replace(b, ready=_never_ready)),
     "no-validation": Mutant(lambda b: dataclasses.replace(b, validate=lambda spec: None)),
     "no-pattern-detection": Mutant(_learning_with(detector=_BlindDetector)),
+    "pattern-confidence-of-steady-state": Mutant(_learning_with(detector=_SteadyConfidence)),
     "no-data-points": Mutant(_learning_with(seasonal=_NoSeasonalUpdates)),
     "never-persist": Mutant(_learning_with(should_persist=lambda self, now: False)),
     "forget-on-restart": Mutant(_learning_with(load_configmap_data=_forget_on_restart)),
