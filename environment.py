@@ -41,7 +41,7 @@ def before_all(context):
     context.active_tags = ActiveTagMatcher({
         "target": context.settings.target, "model": context.settings.model,
         "controller_restart": "allowed" if context.settings.may_restart_controller else "refused"})
-    context.gaps = GapLedger(context.settings.expected_profile)
+    context.gaps = GapLedger(context.settings.expected_profile, context.settings.quirks)
 
 
 def _cannot_start(reason: str) -> None:

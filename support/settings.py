@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Mapping
 
 from support.images import ImageSettingError, ImageSource, load_mapping
+from support.reference.model import QUIRKS
 
 TARGETS = ("local", "cluster")
 CLEANUP_POLICIES = ("always", "on-success", "never")
@@ -22,7 +23,7 @@ PROGRESS = ("auto", "always", "never")
 CONTROLLER_NAMESPACE = "budaiscaler-system"
 PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", CONTROLLER_NAMESPACE})
 
-_KNOWN_KEYS = {"target", "context", "kubeconfig", "namespace", "cleanup", "time_scale", "model", "expect",
+_KNOWN_KEYS = {"target", "context", "kubeconfig", "namespace", "cleanup", "time_scale", "model", "quirks", "expect",
                "image_registry", "image_map", "controller", "poll_interval", "artifacts", "controller_namespace",
                "restart_controller", "progress", "reports"}
 
@@ -41,6 +42,7 @@ class Settings:
     cleanup: str = "always"
     time_scale: float = 1.0
     model: str = "contract"               # local target only: the reference model's behaviour
+    quirks: frozenset[str] | None = None  # model as-built only: just these departures (None: all of them)
     expect: str = "contract"              # cluster target: which profile the real controller is expected to show
     images: ImageSource = field(default_factory=ImageSource)  # where mock images come from (-D image_registry/_map)
     poll_interval: float = 1.0
@@ -70,6 +72,8 @@ class Settings:
         lines = [f"target:    {self.target}"]
         if self.is_local:
             lines.append(f"model:     {self.model} (reference BudAIScaler on virtual time)")
+            if self.quirks is not None:
+                lines.append(f"quirks:    {', '.join(sorted(self.quirks)) or 'none'} (only these departures)")
         else:
             lines.append(f"context:   {self.context or '(current context)'}")
             lines.append(f"kubeconfig: {self.kubeconfig or os.environ.get('KUBECONFIG') or '~/.kube/config'}")
@@ -89,6 +93,7 @@ def from_sources(userdata: Mapping[str, str], env: Mapping[str, str] | None = No
     _reject_unknown(userdata)
     target = _choice("target", userdata.get("target", env.get("BUDSPEC_TARGET", "local")), TARGETS)
     namespace, prefix = _namespace(userdata.get("namespace", env.get("NAMESPACE")))
+    model = _choice("model", userdata.get("model", env.get("BUDSPEC_MODEL", "contract")), MODELS)
     return Settings(
         target=target,
         context=userdata.get("context") or env.get("BUDSPEC_CONTEXT") or None,
@@ -97,7 +102,8 @@ def from_sources(userdata: Mapping[str, str], env: Mapping[str, str] | None = No
         namespace_prefix=prefix,
         cleanup=_cleanup(userdata.get("cleanup"), env.get("CLEANUP")),
         time_scale=_positive_float("time_scale", userdata.get("time_scale", env.get("BUDSPEC_TIME_SCALE", "1"))),
-        model=_choice("model", userdata.get("model", env.get("BUDSPEC_MODEL", "contract")), MODELS),
+        model=model,
+        quirks=_quirks(userdata.get("quirks", env.get("BUDSPEC_QUIRKS")), target, model),
         expect=_choice("expect", userdata.get("expect", env.get("BUDSPEC_EXPECT", "contract")), MODELS),
         images=_images(userdata.get("image_registry", env.get("BUDSPEC_IMAGE_REGISTRY")),
                        userdata.get("image_map", env.get("BUDSPEC_IMAGE_MAP"))),
@@ -109,6 +115,21 @@ def from_sources(userdata: Mapping[str, str], env: Mapping[str, str] | None = No
         progress=_choice("progress", userdata.get("progress", env.get("BUDSPEC_PROGRESS", "auto")), PROGRESS),
         reports=Path(userdata.get("reports", env.get("BUDSPEC_REPORTS", "reports"))),
     )
+
+
+def _quirks(value: str | None, target: str, model: str) -> frozenset[str] | None:
+    """`-D quirks=a,b`: the as-built model with only those departures (each alone shows what it breaks)."""
+    if value is None:
+        return None
+    if target != "local" or model != "as-built":
+        raise SettingsError(f"-D quirks={value} switches departures of the embedded as-built model: "
+                            "add -D model=as-built (and use the local target)")
+    names = frozenset(name.strip() for name in value.split(",") if name.strip())
+    unknown = sorted(names - set(QUIRKS))
+    if unknown or not names:
+        raise SettingsError(f"-D quirks={value}: {'unknown quirk(s) ' + ', '.join(unknown) if unknown else 'no quirk named'}"
+                            f"; use one or more (comma-separated) of {', '.join(sorted(QUIRKS))}")
+    return names
 
 
 def _images(registry: str | None, mapping: str | None) -> ImageSource:

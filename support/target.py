@@ -33,7 +33,7 @@ class Target:
     def start(cls, settings: Settings) -> "Target":
         if settings.is_local:
             from support.localcluster import LocalCluster  # only the local target needs it
-            local = LocalCluster(model=settings.model).start()
+            local = LocalCluster(model=settings.model, quirks=settings.quirks).start()
             cluster, clock = connect(str(local.kubeconfig_path)), local.clock
         else:
             local, cluster, clock = None, connect(settings.kubeconfig, settings.context), RealClock()

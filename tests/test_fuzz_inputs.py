@@ -29,13 +29,14 @@ json_values = st.recursive(
 
 # -- settings -----------------------------------------------------------------------------------
 
-SETTING_KEYS = ["target", "context", "kubeconfig", "namespace", "cleanup", "time_scale", "model", "poll_interval",
+SETTING_KEYS = ["target", "context", "kubeconfig", "namespace", "cleanup", "time_scale", "model", "quirks", "poll_interval",
                 "artifacts", "controller_namespace", "restart_controller"]
 SETTING_VALUES = st.sampled_from(["", "local", "cluster", "contract", "as-built", "always", "never", "on-success",
                                   "1", "0", "-1", "2.5", "nan", "inf", "-inf", "1e400", "yes", "no", "default",
-                                  "team-", "Team", "a" * 70, "budaiscaler-system", "x y"]) | st.text(max_size=10)
+                                  "team-", "Team", "a" * 70, "budaiscaler-system", "x y", "tolerance-as-percent",
+                                  "tolerance-as-percent,llm-metrics-zero", ","]) | st.text(max_size=10)
 ENV_KEYS = ["BUDSPEC_TARGET", "BUDSPEC_CONTEXT", "KUBECONFIG", "NAMESPACE", "CLEANUP", "BUDSPEC_TIME_SCALE",
-            "BUDSPEC_MODEL", "BUDSPEC_ARTIFACTS"]
+            "BUDSPEC_MODEL", "BUDSPEC_QUIRKS", "BUDSPEC_ARTIFACTS"]
 
 
 @given(userdata=st.dictionaries(st.sampled_from(SETTING_KEYS) | st.text(max_size=6), SETTING_VALUES, max_size=4),

@@ -42,3 +42,14 @@ def test_model_named():
     assert model_named("as-built") is AS_BUILT
     with pytest.raises(ValueError, match="contract.*as-built"):
         model_named("asbuilt")
+
+
+def test_model_named_with_quirks_switches_on_only_those():
+    one = model_named("as-built", ["tolerance-as-percent"])
+    assert one.name == "as-built" and one.quirks == {"tolerance-as-percent"}
+    assert one.has("tolerance-as-percent") and not one.has("llm-metrics-zero")
+    assert model_named("as-built", []).quirks == frozenset()
+    with pytest.raises(ValueError, match="as-built"):
+        model_named("contract", ["tolerance-as-percent"])
+    with pytest.raises(ValueError, match="unknown quirk.*no-such-quirk.*tolerance-as-percent"):
+        model_named("as-built", ["no-such-quirk"])

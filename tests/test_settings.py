@@ -39,10 +39,22 @@ def test_old_namespace_variable_fixed_name_and_prefix():
     ({"namespace": "Bad_Name"}, "not a valid namespace name"),
     ({"tagret": "local"}, "unknown setting(s) tagret"),
     ({"restart_controller": "maybe"}, "not a yes/no value"),
+    ({"quirks": "tolerance-as-percent"}, "add -D model=as-built"),
+    ({"model": "as-built", "target": "cluster", "quirks": "tolerance-as-percent"}, "use the local target"),
+    ({"model": "as-built", "quirks": "tolerance-as-percent,no-such-quirk"}, "unknown quirk(s) no-such-quirk"),
+    ({"model": "as-built", "quirks": ","}, "no quirk named"),
 ])
 def test_bad_values_name_the_fix(userdata, fix):
     with pytest.raises(SettingsError, match=fix.replace("(", r"\(").replace(")", r"\)")):
         from_sources(userdata, env={})
+
+
+def test_quirks_switch_on_only_the_named_departures_of_the_as_built_model():
+    settings = from_sources({"model": "as-built", "quirks": "tolerance-as-percent, llm-metrics-zero"}, env={})
+    assert settings.quirks == {"tolerance-as-percent", "llm-metrics-zero"}
+    assert "quirks:    llm-metrics-zero, tolerance-as-percent" in settings.summary()
+    assert from_sources({"model": "as-built"}, env={}).quirks is None  # all of them
+    assert from_sources({"model": "as-built"}, env={"BUDSPEC_QUIRKS": "fixed-lookahead"}).quirks == {"fixed-lookahead"}
 
 
 def test_bad_old_cleanup_variable():

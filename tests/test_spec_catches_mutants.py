@@ -10,16 +10,13 @@ every guard. Outline rows are keyed by their example values, not positions.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from behave.parser import parse_file
 
-ROOT = Path(__file__).resolve().parents[1]
+from behave_runs import Run, run_behave, scenario_lines, spec_scenarios
 
 SCALER_READY = "The scaler becomes Ready"
 SCALE_UP = "Scale-up when GPU cache usage rises above the target [usage=85%]"
@@ -182,48 +179,13 @@ CAUGHT_BY = {
 EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies", "lifecycle", "metric_sources", "policies")
 
 
-def scenario_lines(feature: str) -> dict[str, int]:
-    """Scenario key -> line in the feature file; an outline row's key carries its example values."""
-    lines = {}
-    for scenario in parse_file(str(ROOT / f"features/{feature}.feature")).walk_scenarios():
-        row = getattr(scenario, "_row", None)
-        if row is None:
-            lines[scenario.name] = scenario.line
-        else:
-            values = ", ".join(f"{k}={v}" for k, v in zip(row.headings, row.cells))
-            lines[f"{scenario.name.split(' -- @')[0]} [{values}]"] = scenario.line
-    return lines
-
-
-@dataclass
-class Run:
-    exit_code: int
-    statuses: dict[str, str]          # scenario key -> passed / failed / error / skipped
-    failed_steps: dict[str, str]      # scenario key -> "<keyword> <step>: <status>" of its first bad step
-    output: str
-
-
 def run_scenarios(feature: str, keys: set[str], tmp_path: Path, mutant: str | None = None) -> Run:
-    lines = scenario_lines(feature)
-    missing = keys - set(lines)
+    chosen = [s for s in spec_scenarios(feature) if s.key in keys]
+    missing = keys - {s.key for s in chosen}
     assert not missing, f"no such scenarios in {feature}.feature: {missing}"
-    by_line = {line: key for key, line in lines.items()}
-    report = tmp_path / f"{mutant or 'clean'}-{feature}.json"
-    behave_args = [*(f"features/{feature}.feature:{lines[k]}" for k in sorted(keys)), "-f", "json",
-                   "-o", str(report), "--no-junit", "-D", f"artifacts={tmp_path / 'artifacts'}"]
-    command = ([sys.executable, "tests/mutants/run.py", mutant, *behave_args] if mutant
-               else [sys.executable, "-m", "behave", *behave_args])
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    statuses, failed_steps = {}, {}
-    for element in (e for f in json.loads(report.read_text()) for e in f.get("elements", [])):
-        if element.get("type") != "scenario":
-            continue
-        key = by_line[int(element["location"].rsplit(":", 1)[1])]
-        statuses[key] = element["status"]
-        bad = next((s for s in element["steps"] if s.get("result", {}).get("status") not in (None, "passed")), None)
-        if bad is not None:
-            failed_steps[key] = f"{bad['keyword']} {bad['name']}: {bad['result']['status']}"
-    return Run(done.returncode, statuses, failed_steps, done.stdout[-3000:] + done.stderr[-3000:])
+    runner = [sys.executable, "tests/mutants/run.py", mutant] if mutant else None
+    return run_behave(chosen, tmp_path / f"{mutant or 'clean'}-{feature}.json",
+                      "-D", f"artifacts={tmp_path / 'artifacts'}", runner=runner)
 
 
 @pytest.fixture(scope="module")

@@ -95,13 +95,14 @@ def wire(clock: VirtualClock, *, start_delay: float = 1.0, ready_delay: float = 
 
 
 class LocalCluster:
-    def __init__(self, *, clock: VirtualClock | None = None, model: str = "contract", port: int = 0,
+    def __init__(self, *, clock: VirtualClock | None = None, model: str = "contract", quirks=None, port: int = 0,
                  workdir: Path | None = None, start_delay: float = 1.0, ready_delay: float = 3.0,
                  listen_delay: float = 1.0,
                  run_controller: bool = True, tls: bool = True, watch_history: int = HISTORY_PER_KIND,
                  seed: int = 0):
         self.clock = clock or VirtualClock()
         self.model, self.port = model, port
+        self.quirks = None if quirks is None else sorted(quirks)  # as-built with only these quirks (None: all)
         self.start_delay, self.ready_delay, self.listen_delay = start_delay, ready_delay, listen_delay
         self.run_controller, self.tls = run_controller, tls
         self.watch_history = watch_history  # changes kept per kind for watches resuming from a resourceVersion
@@ -204,4 +205,8 @@ class LocalCluster:
             "spec": {"replicas": 1, "selector": {"matchLabels": dict(labels)},
                      "template": {"metadata": {"labels": dict(labels)},
                                   "spec": {"containers": [{"name": "manager", "image": CONTROLLER_IMAGE,
-                                                           "args": [f"--model={self.model}"]}]}}}})
+                                                           "args": self._controller_args()}]}}}})
+
+    def _controller_args(self) -> list[str]:
+        quirks = [] if self.quirks is None else [f"--quirks={','.join(self.quirks)}"]
+        return [f"--model={self.model}", *quirks]

@@ -23,6 +23,7 @@ from support.localcluster.node.containers import ContainerContext, Runner
 from support.kube.api import KubeApi
 from support.operator import Behaviour, Operator, behaviour_named
 from support.operator.services import api_endpoints
+from support.reference.model import model_named
 
 IMAGE = "ghcr.io/budecosystem/budaiscaler"
 BehaviourFor = Callable[[str], Behaviour]  # model name -> behaviour
@@ -39,17 +40,24 @@ class _RunningOperator:
 
 def operator_image(behaviour_for: BehaviourFor = behaviour_named,
                    api_for: ApiFor = KubeApi) -> Callable[[ContainerContext], _RunningOperator]:
-    """The container runner: `--model=` from the container args picks the model."""
+    """The container runner: `--model=` from the container args picks the model, `--quirks=a,b` its quirks."""
     def run(ctx: ContainerContext) -> _RunningOperator:
-        model = next((a.split("=", 1)[1] for a in ctx.args if a.startswith("--model=")), "contract")
+        model = _arg(ctx.args, "--model") or "contract"
+        behaviour = behaviour_for(model)
+        quirks = _arg(ctx.args, "--quirks")
+        if quirks is not None:
+            behaviour = behaviour.with_model(model_named(model, [q for q in quirks.split(",") if q]))
         api_client = k8s_config.new_client_from_config(config_file=str(ctx.kubeconfig),
                                                        persist_config=False)
         # no cluster DNS here: Service names (the DCGM exporter's) are found through the API
-        operator = Operator(api_for(api_client), ctx.clock, behaviour_for(model), log=ctx.log,
-                            services=api_endpoints)
+        operator = Operator(api_for(api_client), ctx.clock, behaviour, log=ctx.log, services=api_endpoints)
         operator.start()
         return _RunningOperator(operator)
     return run
+
+
+def _arg(args, name: str) -> str | None:
+    return next((a.split("=", 1)[1] for a in args if a.startswith(name + "=")), None)
 
 
 _build: Runner | None = None

@@ -114,6 +114,6 @@ class Behaviour:
         return replace(self, strategies={**self.strategies, name: strategy})
 
 
-def behaviour_named(model: str) -> Behaviour:
-    """The shipped behaviour for `-D model=` / `--model` (contract or as-built)."""
-    return Behaviour(model=model_named(model))
+def behaviour_named(model: str, quirks: Iterable[str] | None = None) -> Behaviour:
+    """The shipped behaviour for `-D model=` / `--model` (contract or as-built), and `-D quirks=` / `--quirks`."""
+    return Behaviour(model=model_named(model, quirks))

@@ -38,6 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--context", help="kubeconfig context (default: the current one)")
     parser.add_argument("--model", choices=("contract", "as-built"), default="contract",
                         help="what BudAIScaler promises (contract) or what its code does today (as-built)")
+    parser.add_argument("--quirks", type=lambda text: [q for q in text.split(",") if q], default=None,
+                        help="with --model as-built: only these departures (comma-separated), not all of them")
     parser.add_argument("--leader-elect", action="store_true", help="reconcile only while holding the Lease")
     parser.add_argument("--leader-election-namespace", default=DEFAULT_LEASE_NAMESPACE)
     parser.add_argument("--service-addresses", choices=sorted(RESOLVERS), default="dns",
@@ -75,7 +77,11 @@ def api_client_for(args: argparse.Namespace) -> k8s_client.ApiClient:
 def build(args: argparse.Namespace) -> Operator:
     api = KubeApi(api_client_for(args))
     leader = LeaderElection(api, args.leader_election_namespace) if args.leader_elect else None
-    return Operator(api, RealClock(), behaviour_named(args.model), log=log, leader_election=leader,
+    try:
+        behaviour = behaviour_named(args.model, args.quirks)
+    except ValueError as error:
+        raise SystemExit(f"{error} (--model, --quirks)") from None
+    return Operator(api, RealClock(), behaviour, log=log, leader_election=leader,
                     services=RESOLVERS[args.service_addresses])
 
 

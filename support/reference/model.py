@@ -7,6 +7,7 @@ The reference model consults ``model.has(quirk)`` wherever the two differ.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 QUIRKS: dict[str, str] = {
     "tolerance-as-percent":
@@ -118,9 +119,21 @@ CONTRACT = Model("contract", frozenset())
 AS_BUILT = Model("as-built", frozenset(QUIRKS))
 
 
-def model_named(name: str) -> Model:
-    """Return the model called ``name`` ("contract" or "as-built")."""
-    for model in (CONTRACT, AS_BUILT):
-        if model.name == name:
-            return model
-    raise ValueError(f"unknown model {name!r}: choose 'contract' or 'as-built'")
+def model_named(name: str, quirks: Iterable[str] | None = None) -> Model:
+    """Return the model called ``name`` ("contract" or "as-built").
+
+    ``quirks`` switches on only those departures of the as-built model (one at a
+    time shows which scenarios each one breaks); None means all of them.
+    """
+    model = next((m for m in (CONTRACT, AS_BUILT) if m.name == name), None)
+    if model is None:
+        raise ValueError(f"unknown model {name!r}: choose 'contract' or 'as-built'")
+    if quirks is None:
+        return model
+    chosen = frozenset(quirks)
+    if name != AS_BUILT.name:
+        raise ValueError("quirks are departures of the as-built model: choose the model 'as-built'")
+    unknown = sorted(chosen - set(QUIRKS))
+    if unknown:
+        raise ValueError(f"unknown quirk(s) {', '.join(unknown)}: choose from {', '.join(sorted(QUIRKS))}")
+    return Model(AS_BUILT.name, chosen)
