@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: spec test unit behave bench properties kubectl chromium serve docs clean controlplane controlplane-down controlplane-build spec-cluster bench-cluster
+.PHONY: spec test unit behave bench properties mutation kubectl chromium serve docs clean controlplane controlplane-down controlplane-build spec-cluster bench-cluster
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ properties: $(STAMP)      ## property tests and fuzzing with hypothesis's long r
 
 docs: $(STAMP)            ## regenerate docs/steps.md from the step definitions (CI checks it is current)
 	$(BIN)/python scripts/step_catalogue.py > docs/steps.md
+
+mutation: $(STAMP)        ## mutation score of support/reference/ (mutmut, incremental, nice'd); exits 1 below 85 %
+	@$(BIN)/python -c "import mutmut" 2>/dev/null || $(BIN)/pip install --quiet -e '.[mutation]'
+	$(BIN)/python scripts/mutation.py $(ARGS)
 
 serve: $(STAMP)           ## the embedded cluster in real time, for kubectl and demos
 	$(BIN)/python -m support.localcluster serve

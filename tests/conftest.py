@@ -32,6 +32,8 @@ SERVE_SPEED = 20
 hypothesis_settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None, database=None,
                                      print_blob=True)
 hypothesis_settings.register_profile("long", max_examples=2000, deadline=None)
+# make mutation runs the property tests once per mutant of a function they cover: fewer examples, same seed.
+hypothesis_settings.register_profile("mutation", derandomize=True, max_examples=10, deadline=None, database=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

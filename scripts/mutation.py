@@ -1,0 +1,196 @@
+"""Mutation score of the pure model (support/reference/) against its unit and property tests: `make mutation`.
+
+mutmut 3 (configured in pyproject.toml, [tool.mutmut]) writes every mutant of
+support/reference/ into mutants/ and keeps each one's result there. This driver
+runs it incrementally and module by module, at low priority:
+
+- a mutant whose function did not change keeps its result (mutmut's own cache,
+  keyed by a hash of the function), so a re-run tests only new or changed code;
+- when the selected tests changed, the mutants that survived are tested again
+  (a new test may kill them); the rest keep their result;
+- each module's pending mutants run in one `nice mutmut run`, so an interrupted
+  run resumes where it stopped.
+
+Then it prints the score per module and overall (killed, timed out or caught /
+all checked), writes every surviving mutant to docs/mutation-survivors.md (the
+explanation of a survivor already listed there is kept; a new one is "open"),
+and exits 1 below the bar (85 %).
+
+    python scripts/mutation.py [--jobs N] [--report-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MUTANTS = ROOT / "mutants"
+SOURCE = "support/reference"
+SURVIVORS = ROOT / "docs" / "mutation-survivors.md"
+TESTS_HASH = MUTANTS / "budspec-tests.sha256"
+LOG = MUTANTS / "budspec-mutation.log"
+BAR = 85.0
+NICE = ["nice", "-n", "15"]
+
+KILLED = {1, 3, 24, -24, 36, 37, 152, 255, -9, -11}  # killed, pytest internal error, timeouts, type check, crash
+SURVIVED = {0, 5, 33}                                 # survived, no tests
+OPEN = "open: not killed or explained yet"
+
+GENERATE = """
+import mutmut.__main__ as m
+m.makedirs(m.Path("mutants"), exist_ok=True)
+m.copy_src_dir(); m.copy_also_copy_files(); m.setup_source_paths(); m.create_mutants(1)
+"""
+
+
+@dataclass
+class Module:
+    path: str                      # support/reference/....py
+    results: dict[str, int | None]  # mutant name -> mutmut exit code (None: not checked)
+
+    @property
+    def killed(self) -> int:
+        return sum(1 for code in self.results.values() if code in KILLED)
+
+    @property
+    def checked(self) -> int:
+        return sum(1 for code in self.results.values() if code is not None)
+
+    def survivors(self) -> list[str]:
+        return sorted((n for n, code in self.results.items() if code in SURVIVED), key=_natural)
+
+    def pending(self) -> list[str]:
+        return sorted((n for n, code in self.results.items() if code is None), key=_natural)
+
+
+def _natural(name: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
+def modules() -> list[Module]:
+    found = []
+    for meta in sorted((MUTANTS / SOURCE).rglob("*.py.meta")):
+        results = json.loads(meta.read_text())["exit_code_by_key"]
+        if results:
+            found.append(Module(str(meta.relative_to(MUTANTS))[: -len(".meta")], results))
+    return found
+
+
+def _selected_tests_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        if path.name.startswith(("test_reference_", "test_properties_")):
+            digest.update(path.name.encode() + path.read_bytes())
+    digest.update((ROOT / "tests" / "conftest.py").read_bytes())
+    return digest.hexdigest()
+
+
+def _mutmut(*args: str) -> int:
+    mutmut = str(Path(sys.executable).with_name("mutmut"))
+    env = {**os.environ, "HYPOTHESIS_PROFILE": "mutation"}  # tests/conftest.py: fewer examples per mutant
+    with LOG.open("a") as log:
+        return subprocess.run([*NICE, mutmut, *args], cwd=ROOT, env=env, stdout=log,
+                              stderr=subprocess.STDOUT).returncode
+
+
+def run(jobs: int) -> None:
+    MUTANTS.mkdir(exist_ok=True)
+    subprocess.run([*NICE, sys.executable, "-c", GENERATE], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    tests_hash = _selected_tests_hash()
+    retest_survivors = TESTS_HASH.exists() and TESTS_HASH.read_text() != tests_hash
+    for module in modules():
+        names = module.pending() + (module.survivors() if retest_survivors else [])
+        if not names:
+            continue
+        print(f"{module.path}: testing {len(names)} mutants ...", flush=True)
+        code = _mutmut("run", "--max-children", str(jobs), *names)
+        if code != 0:
+            raise SystemExit(f"mutmut failed on {module.path} (exit {code}); see {LOG}")
+    TESTS_HASH.write_text(tests_hash)
+
+
+def _change(name: str, path: str) -> str:
+    """The mutated line, `before` -> `after`, from mutmut's copy of the module."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant  # only with the mutation extra installed
+
+    diff = get_diff_for_mutant(name, path=Path(path)).splitlines()
+    removed = [line[1:].strip() for line in diff if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:].strip() for line in diff if line.startswith("+") and not line.startswith("+++")]
+    return f"`{' '.join(removed)}` -> `{' '.join(added)}`" if removed or added else "(no diff)"
+
+
+_ENTRY = re.compile(r"^- `(?P<name>[^`]+)`: (?P<why>.*?)(?:  \| .*)?$")
+
+
+def _explanations() -> dict[str, str]:
+    if not SURVIVORS.exists():
+        return {}
+    return {m["name"]: m["why"] for line in SURVIVORS.read_text().splitlines() if (m := _ENTRY.match(line))}
+
+
+def write_survivors(found: list[Module]) -> int:
+    """Rewrite the survivors file; how many survivors are still open."""
+    known = _explanations()
+    lines = ["# Surviving mutants of support/reference/", "",
+             "Written by `make mutation` (scripts/mutation.py). Each mutant the unit and property tests do not",
+             "kill is listed with why: `equivalent: ...` (no test can tell it from the original) or",
+             f"`{OPEN}`. Explanations are kept when the file is rewritten; a mutant that",
+             "is killed leaves the list.", ""]
+    still_open = 0
+    for module in found:
+        survivors = module.survivors()
+        if not survivors:
+            continue
+        lines += [f"## {module.path}", ""]
+        for name in survivors:
+            why = known.get(name, OPEN)
+            still_open += why == OPEN
+            lines.append(f"- `{name}`: {why}  | {_change(name, module.path)}")
+        lines.append("")
+    SURVIVORS.write_text("\n".join(lines))
+    return still_open
+
+
+def report(found: list[Module]) -> float:
+    width = max(len(m.path) for m in found)
+    print(f"\n{'module':<{width}}  killed / checked   score  survivors")
+    for module in found:
+        score = 100.0 * module.killed / module.checked if module.checked else 0.0
+        print(f"{module.path:<{width}}  {module.killed:>6} / {module.checked:<7}  {score:5.1f}%  {len(module.survivors())}")
+    killed, checked = sum(m.killed for m in found), sum(m.checked for m in found)
+    unchecked = sum(len(m.pending()) for m in found)
+    total = 100.0 * killed / checked if checked else 0.0
+    print(f"\nmutation score of {SOURCE}/: {total:.1f}% ({killed} of {checked} mutants killed"
+          + (f"; {unchecked} not checked yet" if unchecked else "") + f"); the bar is {BAR:.0f}%")
+    return total if not unchecked else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2),
+                        help="mutants tested at once (default: half the cores)")
+    parser.add_argument("--report-only", action="store_true", help="report the cached results, run nothing")
+    args = parser.parse_args(argv)
+    os.chdir(ROOT)
+    if not args.report_only:
+        run(args.jobs)
+    found = modules()
+    if not found:
+        print("no mutants yet: run without --report-only", file=sys.stderr)
+        return 1
+    score = report(found)
+    still_open = write_survivors(found)
+    print(f"survivors: {SURVIVORS.relative_to(ROOT)} ({sum(len(m.survivors()) for m in found)} listed, {still_open} open)")
+    return 0 if score >= BAR else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
