@@ -14,7 +14,8 @@ from hamcrest import assert_that, contains_string, empty, equal_to, is_
 
 from support.controlplane import network
 from support.controlplane.node.dns import answer
-from support.controlplane.node.services import Service, ServiceTable, container_port
+from support.controlplane.node.services import Service, ServiceTable
+from support.kube.pods import container_port
 from netns_fixtures import needs_netns, node_network  # noqa: F401  (fixture)
 
 

@@ -25,6 +25,7 @@ from kubernetes.client.exceptions import ApiException
 
 from support.kube.api import SERVICE, KubeApi
 from support.kube.informer import Informer
+from support.kube.pods import container_port
 
 _SERVICE_HOST = re.compile(r"^(?P<name>[a-z0-9-]+)\.(?P<namespace>[a-z0-9-]+)\.svc(?:\.cluster\.local)?\.?$")
 
@@ -82,7 +83,7 @@ class ApiEndpoints:
         ready = sorted((p for p in self._pods.list(namespace, selector) if _ready(p)),
                        key=lambda p: p["metadata"]["name"])
         for pod in ready:
-            number = _container_port(pod, target)
+            number = container_port(pod, target)
             if number is not None:
                 return pod["status"]["podIP"], number
         return None
@@ -99,14 +100,3 @@ def _ready(pod: dict) -> bool:
     status = pod.get("status") or {}
     return (not pod["metadata"].get("deletionTimestamp") and bool(status.get("podIP"))
             and any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []))
-
-
-def _container_port(pod: dict, target) -> int | None:
-    """A numeric target port as it is; a named one looked up in the pod's containers."""
-    if isinstance(target, int) or (isinstance(target, str) and target.isdigit()):
-        return int(target)
-    for container in (pod.get("spec") or {}).get("containers") or []:
-        for port in container.get("ports") or []:
-            if port.get("name") == target:
-                return port.get("containerPort")
-    return None

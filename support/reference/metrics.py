@@ -92,7 +92,7 @@ def _from_json(body: str, metric: str) -> float | None:
 def search_json(obj: dict, metric: str) -> float | None:
     """``metric`` at the top of ``obj``, else depth-first in nested objects (arrays are not searched)."""
     if metric in obj:
-        value = _number(obj[metric])
+        value = as_number(obj[metric])
         if value is not None:
             return value
     for child in obj.values():
@@ -103,7 +103,7 @@ def search_json(obj: dict, metric: str) -> float | None:
     return None
 
 
-def _number(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):

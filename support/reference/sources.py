@@ -26,7 +26,7 @@ from typing import Any, Mapping
 from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
 
 from .gomath import parse_go_float
-from .metrics import MetricNotFound, parse_metric, pod_metrics_url, search_json
+from .metrics import MetricNotFound, as_number, parse_metric, pod_metrics_url, search_json
 from .model import Model
 from .quantity import QuantityError, parse as parse_quantity
 from .spec import MetricSource
@@ -257,7 +257,7 @@ def external_value(body: str, metric: str, model: Model) -> float:
     if found is not None:
         return found
     for key in GENERIC_KEYS:
-        value = _as_number(doc.get(key))
+        value = as_number(doc.get(key))
         if value is not None:
             return value
     raise SourceError(f"metric {metric} not found in response")
@@ -271,16 +271,11 @@ def _typed_response(doc: Mapping[str, Any], metric: str) -> float | None:
     if doc.get("error"):
         raise SourceError(f"external metric error: {doc['error']}")                                     # ours
     if doc.get("value") is not None:
-        value = _as_number(doc["value"])
+        value = as_number(doc["value"])
         if value is None:
             raise SourceError(f"unexpected value type in external metric response: {doc['value']!r}")  # ours
         return value
-    return _as_number((doc.get("data") or {}).get(metric))
-
-
-def _as_number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
+    return as_number((doc.get("data") or {}).get(metric))
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):

@@ -17,6 +17,7 @@ from typing import Callable, Protocol
 
 from support.controlplane import network
 from support.controlplane.node.service_proxy import Relay
+from support.kube.pods import container_port
 
 
 class ReadyPods(Protocol):
@@ -131,14 +132,3 @@ class ServiceTable:
             relay.close()
         if service is not None and service.forwarded():
             network.remove_service_address(service.cluster_ip)
-
-
-def container_port(pod: dict, target: int | str) -> int | None:
-    """A numeric target port as it is; a named one looked up in the pod's containers."""
-    if isinstance(target, int) or str(target).isdigit():
-        return int(target)
-    for container in (pod.get("spec") or {}).get("containers") or []:
-        for port in container.get("ports") or []:
-            if port.get("name") == target:
-                return port.get("containerPort")
-    return None
