@@ -1,7 +1,8 @@
 """`python -m support run --jobs N [behave options and paths]`: the spec, N scenarios at a time.
 
 behave selects the scenarios (a dry run with the same options and paths); they
-are shared out among N workers, longest first by the last run's timings. Each
+are shared out among N workers, longest first by the last run's timings (keyed
+by feature file and scenario name, so editing a feature does not lose them). Each
 worker is one behave process, so on the embedded cluster each has a cluster
 and a virtual clock of its own; on a real cluster (`-D target=cluster`) they
 share it, each scenario in its own namespace as always, and the scenarios that
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,8 +30,8 @@ from support.report.hooks import RUN_FOLDER_ENV
 from support.report.run import RUN_FILE, Run, merge, new_run_id, point_latest
 
 RESTARTS_CONTROLLER = "use.with_controller_restart=allowed"
-DEFAULT_SECONDS = 10.0  # a scenario the last run did not time
-REAL_TIME_TIMINGS = Path(__file__).with_name("real_time_timings.json")  # `make spec-cluster`, 8 jobs, measured
+DEFAULT_SECONDS = 10.0  # a scenario the last run did not time, when it timed none
+REAL_TIME_TIMINGS = Path(__file__).with_name("real_time_timings.json")  # `make spec-cluster`, measured
 CLUSTER_BANNER = "\ntarget:    cluster"  # how a run's start banner (run.json) says it ran on a real cluster
 
 
@@ -37,6 +39,16 @@ CLUSTER_BANNER = "\ntarget:    cluster"  # how a run's start banner (run.json) s
 class Scenario:
     location: str        # features/scaling.feature:52 (an outline row has its own line)
     tags: tuple[str, ...]
+    name: str = ""       # behave's name: an outline row's ends in '-- @1.2 <examples>'
+
+    @property
+    def key(self) -> str:
+        return timing_key(self.location.rsplit(":", 1)[0], self.name) if self.name else self.location
+
+
+def timing_key(feature_file: str, behave_name: str) -> str:
+    """What a scenario's timing is kept under: stable when lines move, as they do with every edit."""
+    return f"{feature_file}::{behave_name.strip()}"
 
 
 @dataclass
@@ -57,24 +69,32 @@ def select(behave_args: list[str]) -> list[Scenario]:
         if done.returncode not in (0, 1) or not listing.is_file():
             raise SystemExit(f"run: behave could not select scenarios:\n{done.stderr.strip() or done.stdout.strip()}")
         features = json.loads(listing.read_text() or "[]")
-    return [Scenario(e["location"], tuple(e.get("tags", []))) for f in features for e in f.get("elements", [])
+    return [Scenario(e["location"], tuple(e.get("tags", [])), e.get("name", "")) for f in features
+            for e in f.get("elements", [])
             if e.get("type") == "scenario" and e.get("status") != "skipped"]
 
 
 def plan(scenarios: list[Scenario], jobs: int, timings: dict[str, float]) -> list[Worker]:
-    """Longest first onto the least-loaded worker; each worker's list back in file order."""
+    """Longest first onto the least-loaded worker; each worker's list back in file order. A scenario
+    with no timing (new or renamed) counts as the median of those timed: on a real-time cluster that
+    is minutes, and guessing seconds would pile new scenarios onto one worker."""
     workers = [Worker(n) for n in range(1, jobs + 1)]
-    for scenario in sorted(scenarios, key=lambda s: -timings.get(s.location, DEFAULT_SECONDS)):
+    guess = statistics.median(timings.values()) if timings else DEFAULT_SECONDS
+
+    def seconds(scenario: Scenario) -> float:
+        return timings.get(scenario.key, timings.get(scenario.location, guess))
+
+    for scenario in sorted(scenarios, key=lambda s: -seconds(s)):
         worker = min(workers, key=lambda w: (w.estimate, w.number))
         worker.scenarios.append(scenario)
-        worker.estimate += timings.get(scenario.location, DEFAULT_SECONDS)
+        worker.estimate += seconds(scenario)
     for worker in workers:
         worker.scenarios.sort(key=lambda s: (s.location.rsplit(":", 1)[0], int(s.location.rsplit(":", 1)[1])))
     return [w for w in workers if w.scenarios]
 
 
 def last_timings(reports: Path, real_time: bool = False) -> dict[str, float]:
-    """Scenario location -> seconds it took in the last run of the same kind (real time on a cluster,
+    """Scenario key (or, from older runs, location) -> seconds it took in the last run of the same kind (real time on a cluster,
     or virtual time on the embedded one: the seconds are not comparable). A real-time run with no
     such run here (a fresh clone, CI) starts from the checked-in measurement, REAL_TIME_TIMINGS."""
     timings = _load_timings(REAL_TIME_TIMINGS) if real_time else {}
@@ -83,7 +103,8 @@ def last_timings(reports: Path, real_time: bool = False) -> dict[str, float]:
     except (OSError, ValueError):
         return timings
     if (CLUSTER_BANNER in run.get("banner", "")) == real_time:
-        timings.update({s["location"]: s["duration"] for s in run.get("scenarios", []) if s.get("status") != "skipped"})
+        timings.update({s.get("key") or s["location"]: s["duration"] for s in run.get("scenarios", [])
+                        if s.get("status") != "skipped"})
     return timings
 
 

@@ -8,17 +8,39 @@ from pathlib import Path
 
 from conftest import PYTHON, ROOT, clean_env
 
-from support.parallel import Scenario, options_without_paths, plan, select, userdata, without_formats
+from support.parallel import (REAL_TIME_TIMINGS, Scenario, options_without_paths, plan, select, timing_key, userdata,
+                              without_formats)
 
 
 def test_longest_first_onto_the_least_loaded_worker_then_file_order():
     scenarios = [Scenario(f"features/a.feature:{line}", ()) for line in (10, 20, 30, 40)]
     timings = {"features/a.feature:10": 100.0, "features/a.feature:20": 60.0, "features/a.feature:30": 50.0}
     workers = plan(scenarios, 2, timings)
-    # 100 -> 1; 60 -> 2; 50 -> 2 (60 < 100); 10 (untimed) -> 1 (100 < 110)
+    # 100 -> 1; 60 -> 2; 40 (untimed: the median, 60) -> 2 (60 < 100); 50 -> 1 (100 < 120)
     assert [[s.location for s in w.scenarios] for w in workers] == [
-        ["features/a.feature:10", "features/a.feature:40"], ["features/a.feature:20", "features/a.feature:30"]]
+        ["features/a.feature:10", "features/a.feature:30"], ["features/a.feature:20", "features/a.feature:40"]]
     assert len(plan(scenarios[:1], 4, {})) == 1  # no idle workers started
+
+
+def test_timings_follow_a_scenario_whose_lines_moved_and_new_ones_count_as_the_median():
+    moved = Scenario("features/a.feature:44", (), "Scale-down -- @1.2 ")  # was line 40 when timed
+    new = Scenario("features/a.feature:90", (), "A new scenario")
+    short = Scenario("features/a.feature:10", (), "Short")
+    timings = {timing_key("features/a.feature", "Scale-down -- @1.2"): 300.0,
+               timing_key("features/a.feature", "Short"): 20.0, "features/a.feature:5": 100.0}
+    workers = plan([moved, new, short], 2, timings)
+    # 300 -> 1; the new one counts as the median (100), not 10 s -> 2; 20 -> 2 (100 < 300)
+    assert [[s.location for s in w.scenarios] for w in workers] == [
+        ["features/a.feature:44"], ["features/a.feature:10", "features/a.feature:90"]], \
+        "a scenario keeps its timing when its line moves; an untimed one is planned as a typical one"
+    assert [w.estimate for w in workers] == [300.0, 120.0]
+
+
+def test_the_checked_in_real_time_timings_name_scenarios_that_exist():
+    """Keys that match no scenario any more would silently plan every scenario as 'typical'."""
+    known = {s.key for s in select([])}
+    stale = sorted(set(json.loads(REAL_TIME_TIMINGS.read_text())) - known)
+    assert not stale, f"support/real_time_timings.json names scenarios that no feature has: {stale}"
 
 
 def test_workers_get_the_options_not_the_paths_and_the_runner_chooses_the_formats():

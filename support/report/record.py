@@ -29,6 +29,7 @@ def scenario_record(scenario: Any) -> dict:
         "template": _base_name(scenario.name) if outline_values else None,
         "examples": outline_values,
         "location": f"{scenario.filename}:{scenario.line}",
+        "key": f"{scenario.filename}::{scenario.name.strip()}",  # support.parallel.timing_key
         "tags": [t for t in tags if t != "known-gap" and not QUIRK_TAG.fullmatch(t)],
         "known_gap": "known-gap" in tags,
         "quirks": [m.group(1) for t in tags if (m := QUIRK_TAG.fullmatch(t))],
