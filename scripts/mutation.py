@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -101,13 +102,25 @@ def _mutmut(*args: str) -> int:
                               stderr=subprocess.STDOUT).returncode
 
 
+def _refresh_unmutated() -> None:
+    """mutmut copies a file of support/ outside support/reference/ into mutants/ only when it is missing
+    there, so a cache carried over from an older checkout would test against stale helpers: drop them."""
+    for path in (MUTANTS / "support").glob("*"):
+        if path.name != "reference":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
 def run(jobs: int) -> None:
     MUTANTS.mkdir(exist_ok=True)
+    _refresh_unmutated()
     subprocess.run([*NICE, sys.executable, "-c", GENERATE], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     tests_hash = _selected_tests_hash()
     retest_survivors = TESTS_HASH.exists() and TESTS_HASH.read_text() != tests_hash
-    for module in modules():
-        names = module.pending() + (module.survivors() if retest_survivors else [])
+    # mutants never checked first (they count most), then the survivors a new test may kill
+    batches = [(m, m.pending()) for m in modules()]
+    if retest_survivors:
+        batches += [(m, m.survivors()) for m in modules()]
+    for module, names in batches:
         if not names:
             continue
         print(f"{module.path}: testing {len(names)} mutants ...", flush=True)
