@@ -42,6 +42,7 @@ BAR = 85.0
 NICE = ["nice", "-n", "15"]
 
 KILLED = {1, 3, 24, -24, 36, 37, 152, 255, -9, -11}  # killed, pytest internal error, timeouts, type check, crash
+TIMED_OUT = {24, -24, 36}                             # counted as killed, as mutmut counts them; reported apart
 SURVIVED = {0, 5, 33}                                 # survived, no tests
 OPEN = "open: not killed or explained yet"
 
@@ -60,6 +61,10 @@ class Module:
     @property
     def killed(self) -> int:
         return sum(1 for code in self.results.values() if code in KILLED)
+
+    @property
+    def timed_out(self) -> int:
+        return sum(1 for code in self.results.values() if code in TIMED_OUT)
 
     @property
     def checked(self) -> int:
@@ -179,10 +184,11 @@ def report(found: list[Module]) -> float:
         score = 100.0 * module.killed / module.checked if module.checked else 0.0
         print(f"{module.path:<{width}}  {module.killed:>6} / {module.checked:<7}  {score:5.1f}%  {len(module.survivors())}")
     killed, checked = sum(m.killed for m in found), sum(m.checked for m in found)
-    unchecked = sum(len(m.pending()) for m in found)
+    unchecked, timed_out = sum(len(m.pending()) for m in found), sum(m.timed_out for m in found)
     total = 100.0 * killed / checked if checked else 0.0
-    print(f"\nmutation score of {SOURCE}/: {total:.1f}% ({killed} of {checked} mutants killed"
-          + (f"; {unchecked} not checked yet" if unchecked else "") + f"); the bar is {BAR:.0f}%")
+    print(f"\nmutation score of {SOURCE}/: {total:.1f}% ({killed} of {checked} mutants killed, "
+          f"{timed_out} of them by a timeout" + (f"; {unchecked} not checked yet" if unchecked else "")
+          + f"); the bar is {BAR:.0f}%")
     return total if not unchecked else 0.0
 
 

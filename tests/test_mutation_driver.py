@@ -37,7 +37,7 @@ def test_killed_timed_out_and_type_checked_count_as_killed_and_no_tests_as_survi
 
 def test_no_score_while_mutants_are_unchecked(cache, capsys):
     assert driver.report(driver.modules()) == 0.0
-    assert "60.0% (3 of 5 mutants killed; 1 not checked yet)" in capsys.readouterr().out
+    assert "60.0% (3 of 5 mutants killed, 1 of them by a timeout; 1 not checked yet)" in capsys.readouterr().out
 
 
 def test_the_survivors_file_keeps_explanations_and_marks_new_survivors_open(cache):
