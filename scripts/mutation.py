@@ -39,7 +39,7 @@ SURVIVORS = ROOT / "docs" / "mutation-survivors.md"
 TESTS_HASH = MUTANTS / "budspec-tests.sha256"
 LOG = MUTANTS / "budspec-mutation.log"
 BAR = 85.0
-NICE = ["nice", "-n", "15"]
+NICE = ["nice", "-n", "10"]
 
 KILLED = {1, 3, 24, -24, 36, 37, 152, 255, -9, -11}  # killed, pytest internal error, timeouts, type check, crash
 TIMED_OUT = {24, -24, 36}                             # counted as killed, as mutmut counts them; reported apart
