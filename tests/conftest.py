@@ -35,6 +35,19 @@ hypothesis_settings.register_profile("long", max_examples=2000, deadline=None)
 # make mutation runs the property tests once per mutant of a function they cover: fewer examples, same seed.
 hypothesis_settings.register_profile("mutation", derandomize=True, max_examples=10, deadline=None, database=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+MUTATION_EXAMPLES = 10
+
+
+def pytest_collection_modifyitems(items):
+    """Under the mutation profile a property test's own ``@settings(max_examples=...)`` is capped too: the
+    profile alone cannot lower what a test sets itself, and make mutation runs each test once per mutant."""
+    if os.environ.get("HYPOTHESIS_PROFILE") != "mutation":
+        return
+    for item in items:
+        test = getattr(item, "obj", None)
+        own = getattr(test, "_hypothesis_internal_use_settings", None)
+        if own is not None and own.max_examples > MUTATION_EXAMPLES:
+            test._hypothesis_internal_use_settings = hypothesis_settings(own, max_examples=MUTATION_EXAMPLES)
 
 
 def wait_until(probe: Callable[[], object], timeout: float, what: str, interval: float = 0.1):
