@@ -37,7 +37,8 @@ def test_killed_timed_out_and_type_checked_count_as_killed_and_no_tests_as_survi
 
 def test_no_score_while_mutants_are_unchecked(cache, capsys):
     assert driver.report(driver.modules()) == 0.0
-    assert "60.0% (3 of 5 mutants killed, 1 of them by a timeout; 1 not checked yet)" in capsys.readouterr().out
+    assert ("60.0% (3 of 5 mutants killed, 1 of them by a timeout; 1 not checked yet: the score is of the 83% checked)"
+            in capsys.readouterr().out)
 
 
 def test_the_survivors_file_keeps_explanations_and_marks_new_survivors_open(cache):
@@ -49,3 +50,13 @@ def test_the_survivors_file_keeps_explanations_and_marks_new_survivors_open(cach
                                              "`m.x_g__mutmut_1`: equivalent: no test reaches it"))
     assert driver.write_survivors(found) == 1
     assert "- `m.x_g__mutmut_1`: equivalent: no test reaches it  | `a` -> `b` (1)" in driver.SURVIVORS.read_text()
+
+
+def test_unchecked_mutants_run_in_fixed_random_batches_each_once(monkeypatch):
+    monkeypatch.setattr(driver, "BATCH", 4)
+    names = [f"m.x_f__mutmut_{i}" for i in range(1, 11)]
+    batches = driver._batches(list(reversed(names)))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    assert sorted(n for b in batches for n in b) == sorted(names)
+    assert batches == driver._batches(names)                      # the same order whatever order they came in
+    assert [n for b in batches for n in b] != names               # not file order: an early stop is a sample
