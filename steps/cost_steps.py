@@ -1,14 +1,9 @@
 """Sentences about what the scaler spends: its cost status and what it says of its budget."""
 
-from behave import given, then
+from behave import then
 from hamcrest import assert_that, contains_string, has_entries, has_item
 
 from support.phrases import parse_percent
-
-
-@given("the inference deployment runs {replicas:d} replicas")
-def step_workload_replicas(context, replicas):
-    context.world.scale_workload(replicas)
 
 
 @then('the scaler reports an hourly cost of ${cost} for {count:d} {kind} replicas, {share} of its budget, '

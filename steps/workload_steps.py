@@ -1,7 +1,7 @@
 """Sentences about the inference workload: deploying it, setting the load its pods report."""
 
 from behave import given, then, when
-from hamcrest import is_
+from hamcrest import equal_to, is_
 
 from support.matchers import all_equal
 from support.scenario import SIDE_SERVICES
@@ -17,6 +17,16 @@ def step_workload_running(context, workload):
                  else lambda: world.side_service_available(workload))
     world.poller.eventually(available, is_(True), within=WORKLOAD_READY_TIMEOUT,
                             what=f"the {workload} to be available")
+
+
+@given("the inference deployment runs {replicas:d} replicas")
+def step_workload_replicas(context, replicas):
+    """Scaled and running: a scaler applied next must find the replicas ready, or it decides from
+    the pods that were (on a loaded cluster it scaled 4 -> 3 that way, before any load change)."""
+    world = context.world
+    world.scale_workload(replicas)
+    world.poller.eventually(world.ready_pods, equal_to(replicas), within=WORKLOAD_READY_TIMEOUT,
+                            what=f"the inference deployment's ready pods after scaling it to {replicas}")
 
 
 @given("GPU cache usage is {usage:Percent} on every inference pod")
