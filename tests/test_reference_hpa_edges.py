@@ -319,3 +319,113 @@ def test_the_status_read_back_keeps_its_fields():
                                 "currentMetrics": [{"type": "External"}],
                                 "conditions": [{"type": "AbleToScale", "status": "True", "reason": "R",
                                                 "message": "M", "lastTransitionTime": AT_NOW}]}
+
+
+def test_a_target_without_kind_name_or_namespace_is_named_empty():
+    bare = {"metadata": {}, "spec": {"maxReplicas": 10, "metrics": [external("queue", type="Value", value="10")]}}
+    failed = reconcile(bare, HpaInputs(now=NOW, current=2, scale_error="boom"), HpaState())
+    assert failed.error == "failed to query scale subresource for //: boom"
+    missing = reconcile(bare, inputs(2, external_metrics={"queue": "503"}), HpaState())
+    assert missing.events[0][2] == ("unable to get external metric /queue/<nil>: "
+                                    "unable to fetch metrics from external metrics API: 503")
+
+
+def test_a_metric_the_external_api_does_not_list_is_no_metrics():
+    decision = reconcile(hpa(external("queue", type="Value", value="10")), inputs(2), HpaState())
+    assert decision.events[0] == ("Warning", "FailedGetExternalMetric", "unable to get external metric ns/queue/<nil>: "
+                                  "no metrics returned from external metrics API")
+
+
+def test_a_failing_metric_still_reports_that_the_scale_was_read():
+    decision = reconcile(hpa(cpu_at(50)), inputs(2, pod_metrics="503"), HpaState())
+    assert condition(decision, "AbleToScale") == GOT_SCALE
+    assert decision.error.endswith("first error is: failed to get cpu resource metric value: failed to get cpu "
+                                   "utilization: unable to get metrics for resource cpu: unable to fetch metrics "
+                                   "from resource metrics API: 503")
+    no_target = {"type": "Resource", "resource": {"name": "cpu", "target": {}}}
+    assert reconcile(hpa(no_target), inputs(2), HpaState()).error.endswith(
+        "first error is: failed to get cpu resource metric value: invalid resource metric source: neither an "
+        "average utilization target nor an average value (usage) target was set")
+
+
+def test_no_metrics_at_all_is_a_failure_with_an_empty_error():
+    decision = reconcile(hpa(), inputs(2), HpaState())
+    assert decision.error == "failed to compute desired number of replicas based on listed metrics for Deployment/ns/llm: "
+    assert decision.rescale is False and decision.status.condition("ScalingActive") is None
+
+
+def test_a_failing_first_metric_does_not_hide_the_next():
+    spec = hpa(external("broken", type="Value", value="10"), external("queue", type="Value", value="10"))
+    decision = reconcile(spec, inputs(2, external_metrics={"queue": [{"value": "30"}], "broken": "503"}), HpaState())
+    # queue: 30 vs 10 -> 6, limited to max(2 x 2, 4) = 4
+    assert (decision.desired, decision.reason) == (4, "external metric queue(<nil>) above target")
+    assert decision.status.to_json()["currentMetrics"] == [
+        {"type": ""}, {"type": "External", "external": {"metric": {"name": "queue"}, "current": {"value": "30"}}}]
+
+
+def test_the_first_of_equal_proposals_names_the_metric_and_a_zero_proposal_counts():
+    spec = hpa(external("first", type="Value", value="10"), external("second", type="Value", value="10"))
+    tie = reconcile(spec, inputs(2, external_metrics={"first": [{"value": "30"}], "second": [{"value": "30"}]}),
+                    HpaState())
+    assert tie.reason == "external metric first(<nil>) above target"
+    # min 0: both propose 0 (0 vs 10); the first is the metric named
+    zero = reconcile(hpa(external("first", type="Value", value="10"), min_replicas=0,
+                         behavior={"scaleDown": {"stabilizationWindowSeconds": 0}}),
+                     inputs(2, external_metrics={"first": [{"value": "0"}]}), HpaState())
+    assert zero.desired == 0
+    assert condition(zero, "ScalingActive")["message"] == ("the HPA was able to successfully calculate a replica "
+                                                           "count from external metric first(<nil>)")
+    # 1 then 0 proposed: the larger, 1, wins
+    spec = hpa(external("first", type="Value", value="10"), external("second", type="Value", value="10"),
+               min_replicas=0, behavior={"scaleDown": {"stabilizationWindowSeconds": 0}})
+    mixed = reconcile(spec, inputs(2, external_metrics={"first": [{"value": "5"}], "second": [{"value": "0"}]}),
+                      HpaState())
+    assert mixed.desired == 1                                     # 5 vs 10 x 2 ready = 1
+
+
+def test_cpu_inside_the_band_keeps_the_count():
+    usage = pod_metrics({"p0": "250m", "p1": "260m"})          # 51 % of 50 %: inside 10 %
+    decision = reconcile(hpa(cpu_at(50)), inputs(2, pod_metrics=tuple(usage)), HpaState())
+    assert (decision.desired, decision.rescale) == (2, False)
+
+
+def test_back_from_zero_to_a_minimum_of_one():
+    scaled = {"conditions": [{"type": "ScaledToZero", "status": "True", "reason": "ScaledToZero", "message": "",
+                              "lastTransitionTime": "2026-01-05T09:00:00Z"}]}
+    frozen = hpa(external("queue", type="Value", value="10"), min_replicas=1, status=scaled,
+                 behavior={"scaleUp": {"selectPolicy": "Disabled"}})
+    decision = reconcile(frozen, inputs(0, external_metrics={"queue": [{"value": "0"}]}), HpaState())
+    assert (decision.desired, decision.rescale) == (1, True)
+
+
+def test_an_object_metric_makes_an_hpa_able_to_come_back_from_zero():
+    scaled = {"conditions": [{"type": "ScaledToZero", "status": "True", "reason": "ScaledToZero", "message": "",
+                              "lastTransitionTime": "2026-01-05T09:00:00Z"}]}
+    decision = reconcile(hpa({"type": "Object"}, min_replicas=0, status=scaled), inputs(0), HpaState())
+    # not disabled: the metrics are read (and the Object kind is one this port does not compute)
+    assert condition(decision, "ScalingActive")["reason"] == "InvalidMetricSourceType"
+
+
+def test_scaled_to_zero_is_said_from_one_and_not_for_a_scale_up_with_min_zero():
+    def write(spec, current, value):
+        state = HpaState()
+        return finish(reconcile(spec, inputs(current, external_metrics={"queue": [{"value": value}]}), state),
+                      state, NOW)
+
+    zero = hpa(external("queue", type="Value", value="10"), min_replicas=0,
+               behavior={"scaleDown": {"stabilizationWindowSeconds": 0}})
+    from_one = write(zero, 1, "0")
+    assert from_one.desired == 0 and condition(from_one, "ScaledToZero")["status"] == "True"
+    up = write(zero, 2, "40")              # 40 vs 10 x 2 -> 8, limited by the default policies to max(2 + 4, 2 x 2)
+    assert up.desired == 6 and condition(up, "ScaledToZero")["status"] == "False"
+
+
+def test_without_the_gate_a_write_drops_an_old_scaled_to_zero_condition():
+    scaled = {"conditions": [{"type": "ScaledToZero", "status": "False", "reason": "NotScaledToZero", "message": "",
+                              "lastTransitionTime": "2026-01-05T09:00:00Z"}]}
+    spec = hpa(external("queue", type="Value", value="10"), status=scaled)
+    state = HpaState()
+    decision = finish(reconcile(spec, inputs(2, external_metrics={"queue": [{"value": "40"}]}, gates=OLD), state),
+                      state, NOW)
+    assert decision.rescale and decision.status.condition("ScaledToZero") is None
+
