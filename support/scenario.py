@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from hamcrest import assert_that, greater_than, is_not
+from hamcrest import assert_that, greater_than, is_, is_not
 
-from support import learning_data, manifests, scaler_settings
+from support import client_load, learning_data, manifests, scaler_settings
 from support.cluster import MANAGED_BY, SCALER_API, SCALER_KIND, ObjectRef, PreconditionError, ScalerStatus, is_ready
 from support.feed import NamespaceFeed
 from support.mockctl import MockDriver, Workload
@@ -74,6 +74,7 @@ class Scenario:
     load_log: list[tuple[float, float]] = field(default_factory=list)  # (cluster time, GPU cache %) as set
     side_services: dict[str, InferenceWorkload] = field(default_factory=dict)  # running beside the workload, by label
     replicas_log: list[tuple[float, int]] = field(default_factory=list)  # (GPU cache % set, desired replicas then)
+    load_generator: client_load.LoadGenerator | None = None  # deployed by the first "N clients send requests"
 
     @classmethod
     def begin(cls, target: Target, feature: str) -> "Scenario":
@@ -205,6 +206,29 @@ class Scenario:
 
     def side_service_available(self, label: str) -> bool:
         return self._available(SIDE_SERVICES[label].deployment)
+
+    def send_client_requests(self, clients: int, duration: float, within: float) -> None:
+        """`clients` clients send requests to the inference Service for `duration` (the load generator is
+        deployed first, and waited for `within`)."""
+        if self.load_generator is None:
+            self.apply(client_load.MANIFEST)
+            self.load_generator = client_load.LoadGenerator(self.mocks, self.namespace)
+        self.poller.eventually(lambda: self._available(client_load.DEPLOYMENT), is_(True), within=within,
+                               what="the load generator to be available")
+        self.load_generator.start(clients, duration)
+
+    def stop_client_requests(self) -> None:
+        self._load_generator().stop()
+
+    def client_requests(self) -> client_load.RunStatus:
+        """What the load generator says of its clients' requests."""
+        return self._load_generator().status()
+
+    def _load_generator(self) -> client_load.LoadGenerator:
+        if self.load_generator is None:
+            raise LookupError("no clients send requests in this scenario: add 'Given N clients send requests to "
+                              "the model for D' first")
+        return self.load_generator
 
     def tell_inference_pods(self, path: str, **params) -> int:
         """Make every inference pod (now and later) take `path?params`; how many pods took it now (at least 1)."""

@@ -171,3 +171,39 @@ def test_twenty_clients_on_the_simulators_defaults():
     assert 0 < midway[0].waiting < 15 and [m.waiting for m in midway[1:]] == [0, 0, 0]
     settled = [sim.metrics(p, 300.0) for p in "abcd"]
     assert [(m.running, m.waiting) for m in settled] == [(5, 0)] * 4
+
+
+def test_a_load_ended_early_sends_no_more_and_its_in_flight_requests_are_answered():
+    simulation = LoadSimulation(SMALL)
+    load = simulation.add_load(ClientLoad(clients=3, start=0.0, duration=60.0, prompt_tokens=4, output_tokens=5))
+    simulation.set_pods(0.0, ["pod-a"])
+    # 3 clients, 2 sequences: two run from 0 s and end at 3 s, the third waits
+    assert simulation.load_stats(load, 1.0).in_flight == 3 and simulation.load_active(load, 1.0)
+    simulation.end_load(load, 1.0)
+    # the third starts at 3 s when the first two end, and ends at 6 s; nothing is sent again
+    stats = simulation.load_stats(load, 4.0)
+    assert (stats.sent, stats.completed, stats.in_flight) == (3, 2, 1)
+    assert simulation.load_active(load, 4.0)
+    stats = simulation.load_stats(load, 6.0)
+    assert (stats.sent, stats.completed, stats.in_flight) == (3, 3, 0)
+    assert not simulation.load_active(load, 6.0)
+    assert simulation.metrics("pod-a", 6.0) == EngineMetrics(0, 0, 0.0)
+
+
+def test_a_load_ended_before_it_starts_sends_nothing():
+    simulation = LoadSimulation(SMALL)
+    load = simulation.add_load(ClientLoad(clients=2, start=10.0, duration=60.0, prompt_tokens=4, output_tokens=5))
+    simulation.set_pods(0.0, ["pod-a"])
+    simulation.end_load(load, 5.0)
+    assert simulation.load_stats(load, 20.0).sent == 0 and not simulation.load_active(load, 20.0)
+
+
+def test_each_load_counts_its_own_requests_and_those_sent_again():
+    simulation = LoadSimulation(SMALL)
+    first = simulation.add_load(ClientLoad(clients=1, start=0.0, duration=60.0, prompt_tokens=4, output_tokens=5))
+    second = simulation.add_load(ClientLoad(clients=2, start=0.0, duration=60.0, prompt_tokens=4, output_tokens=5))
+    simulation.set_pods(0.0, ["pod-a", "pod-b"])
+    simulation.set_pods(1.0, ["pod-b"])   # pod-a's requests go to pod-b again
+    one, two = simulation.load_stats(first, 1.0), simulation.load_stats(second, 1.0)
+    assert one.sent + two.sent == 3 + one.resent + two.resent and one.resent + two.resent >= 1
+    assert one.in_flight == 1 and two.in_flight == 2

@@ -15,6 +15,12 @@ run ends is answered, not abandoned.
                    last_error
     GET /health, /ready   200 "OK"
 
+On the embedded cluster the node hands the program its request network (`network`, see
+support/localcluster/node/request_network.py): a run's clients are then modelled on the
+cluster clock (each request handed to the Service's next ready pod, answered when that
+pod's engine has generated it) instead of one HTTP call per request; /start, /stop and
+/status are the same.
+
 Environment: TARGET (http://llm-inference-sim:8000), MODEL (Qwen/Qwen2.5-1.5B-Instruct),
 MAX_TOKENS (1000), PROMPT, REQUEST_TIMEOUT (60 s), RETRY_SECONDS (1); CLIENTS and DURATION
 start a run at boot (CLIENTS 0, the default, waits for /start); the control port from env
@@ -91,11 +97,12 @@ class RunStatus:
 class LoadGenerator:
     """One run at a time of closed-loop clients; the control routes. Thread-safe."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], float]):
-        self.settings, self.clock = settings, clock
+    def __init__(self, settings: Settings, clock: Callable[[], float], network=None):
+        self.settings, self.clock, self.network = settings, clock, network
         self._lock = threading.Lock()
         self._status = RunStatus()
         self._stop = threading.Event()
+        self._modelled = None  # the network's run, when the clients are modelled there
 
     def handle(self, path: str, query: str) -> tuple[int, str, str]:
         if path == "/start":
@@ -125,6 +132,9 @@ class LoadGenerator:
             self._status = RunStatus(True, clients, duration, max_tokens, now, now + duration)
             self._stop = threading.Event()
             stop, end = self._stop, now + duration
+            if self.network is not None:
+                self._start_modelled(clients, duration, max_tokens)
+                return
         threads = [threading.Thread(target=self._client, args=(stop, end, max_tokens),
                                     name=f"load-client-{i}", daemon=True) for i in range(clients)]
         for thread in threads:
@@ -133,11 +143,32 @@ class LoadGenerator:
 
     def stop(self) -> tuple[int, str, str]:
         self._stop.set()
+        with self._lock:
+            if self._modelled is not None:
+                self._modelled.stop()
         return ok()
 
     def status(self) -> tuple[int, str, str]:
         with self._lock:
+            if self._modelled is not None:
+                self._read_modelled()
             return 200, JSON, json.dumps(asdict(self._status))
+
+    def _start_modelled(self, clients: int, duration: float, max_tokens: int) -> None:
+        """The run as clients of the cluster's request network (called holding the lock)."""
+        try:
+            self._modelled = self.network.start_clients(self.settings.target, clients, duration,
+                                                        max(1, len(self.settings.prompt.split())), max_tokens)
+        except LookupError as error:  # no such Service: every request would fail to connect
+            self._modelled = None
+            self._status.running = False
+            self._status.failed, self._status.last_error = 1, f"{error} ({self.settings.target})"
+
+    def _read_modelled(self) -> None:
+        stats, active = self._modelled.stats()
+        # a request lost with a pod that went is a failed one, sent again (as a client retries)
+        self._status.sent, self._status.succeeded, self._status.failed = stats.sent, stats.completed, stats.resent
+        self._status.in_flight, self._status.running = stats.in_flight, active
 
     def _client(self, stop: threading.Event, end: float, max_tokens: int) -> None:
         while not stop.is_set() and self.clock() < end:
@@ -198,11 +229,12 @@ def settings_from(env: Mapping[str, str]) -> Settings:
 
 
 def create_server(host: str, port: int, env: Mapping[str, str] | None = None,
-                  clock: Callable[[], float] = time.time, seed: int | None = None
+                  clock: Callable[[], float] = time.time, seed: int | None = None, network=None
                   ) -> ThreadingHTTPServer:
-    """The control server bound to (host, port), not yet serving; a CLIENTS run starts at once."""
+    """The control server bound to (host, port), not yet serving; a CLIENTS run starts at once.
+    `network`: the embedded cluster's request network (the clients modelled there), else real HTTP."""
     env = os.environ if env is None else env
-    generator = LoadGenerator(settings_from(env), clock)
+    generator = LoadGenerator(settings_from(env), clock, network)
     clients = env.get("CLIENTS", "0")
     if clients != "0":
         generator.start(mockhttp.from_env(env, "CLIENTS", "0", parse_clients),

@@ -36,6 +36,7 @@ from support.localcluster.kubeconfig import LOOPBACK_CERT, write_kubeconfig, wri
 from support.localcluster.node import images
 from support.localcluster.node.agent import NODE_NAME, NodeAgent, NodeConfig
 from support.localcluster.node.containers import ImageRegistry, Runner
+from support.localcluster.node.request_network import RequestNetwork
 from support.localcluster.store import HISTORY_PER_KIND, Store
 
 CRD_PATH = Path(__file__).with_name("budaiscaler-crd.yaml")
@@ -85,13 +86,15 @@ def wire(clock: VirtualClock, *, start_delay: float = 1.0, ready_delay: float = 
     registry = images.emulated()
     for prefix, runner in (extra_images or {}).items():
         registry.register(prefix, runner)
-    node = NodeAgent(store, clock, queue, registry, NodeConfig(NODE_NAME, start_delay, ready_delay, listen_delay, seed, kubeconfig))
+    network = RequestNetwork(store, clock, images.engine_params)
+    node = NodeAgent(store, clock, queue, registry, NodeConfig(NODE_NAME, start_delay, ready_delay, listen_delay, seed, kubeconfig),
+                     network=network)
     events = EventRecorder(store, clock, NODE_NAME)
     controllers: list[Component] = [DeploymentController(store, clock, queue, events),
                                     ReplicaSetController(store, queue, events, NODE_NAME, seed),
                                     StatefulSetController(store, queue, events, NODE_NAME),
                                     NamespaceController(store, clock, queue), GarbageCollector(store, queue)]
-    return ClusterParts(store, queue, registry, node, [*controllers, node])
+    return ClusterParts(store, queue, registry, node, [*controllers, network, node])
 
 
 class LocalCluster:

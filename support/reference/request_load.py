@@ -18,10 +18,15 @@ its share of the requests sent from then on; the requests of a pod that leaves a
 sent again at once to the remaining pods (the clients retry a broken connection);
 with no pod at all they wait and go out when one is ready.
 
+A load may be ended early (:meth:`LoadSimulation.end_load`): its clients send nothing
+more, and the requests they have in flight are still answered. Each load counts what
+its clients sent, what came back and what is in flight (:meth:`LoadSimulation.load_stats`).
+
 Everything is a function of the calls' times and arguments: no clock is read.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 from typing import Sequence
@@ -73,6 +78,11 @@ class LoadStats:
     completed: int = 0
     resent: int = 0
 
+    @property
+    def in_flight(self) -> int:
+        """Sent and neither answered nor lost with a pod that went (a lost one is sent again)."""
+        return self.sent - self.completed - self.resent
+
 
 class LoadSimulation:
     """Closed-loop client loads over the pods of one Service."""
@@ -81,6 +91,7 @@ class LoadSimulation:
         self.params = params
         self.stats = LoadStats()
         self._loads: list[ClientLoad] = []
+        self._load_stats: list[LoadStats] = []
         self._started: set[int] = set()
         self._engines: dict[str, Engine] = {}
         self._order: list[str] = []
@@ -89,9 +100,30 @@ class LoadSimulation:
         self._ids = itertools.count(1)
         self._now = float("-inf")
 
-    def add_load(self, load: ClientLoad) -> None:
-        """Clients that start sending at ``load.start`` (which may lie ahead)."""
+    def add_load(self, load: ClientLoad) -> int:
+        """Clients that start sending at ``load.start`` (which may lie ahead); the load's number."""
         self._loads.append(load)
+        self._load_stats.append(LoadStats())
+        return len(self._loads) - 1
+
+    def end_load(self, index: int, now: float) -> None:
+        """The load's clients send nothing after ``now`` (what they have in flight is answered)."""
+        self.advance(now)
+        load = self._loads[index]
+        if now < load.start:
+            self._started.add(index)   # it never starts
+        if now < load.end:
+            self._loads[index] = dataclasses.replace(load, duration=max(0.0, now - load.start))
+
+    def load_stats(self, index: int, now: float) -> LoadStats:
+        """What the load's clients sent, got answered and had sent again, up to ``now``."""
+        self.advance(now)
+        return dataclasses.replace(self._load_stats[index])
+
+    def load_active(self, index: int, now: float) -> bool:
+        """Whether the load's clients still send or wait for answers at ``now``."""
+        stats = self.load_stats(index, now)
+        return now < self._loads[index].end or stats.in_flight > 0
 
     def set_pods(self, now: float, pods: Sequence[str]) -> None:
         """The Service's ready pods from ``now`` on, in the order it hands out requests."""
@@ -103,6 +135,7 @@ class LoadSimulation:
         for name in gone:
             for request in self._engines.pop(name).drop_all():
                 self.stats.resent += 1
+                self._load_stats[request.client.load].resent += 1
                 self._send(request.client, now)
         pending, self._undelivered = self._undelivered, []
         for request in pending:
@@ -152,6 +185,7 @@ class LoadSimulation:
     def _completed(self, done: Completion) -> None:
         self.stats.completed += 1
         client = done.request.client
+        self._load_stats[client.load].completed += 1
         if done.finished < self._loads[client.load].end:
             self._send(client, done.finished)
 
@@ -160,6 +194,7 @@ class LoadSimulation:
         number = next(self._ids)
         request = Request(number, at, load.prompt_tokens, load.answer_tokens(number), client)
         self.stats.sent += 1
+        self._load_stats[client.load].sent += 1
         self._deliver(request, at)
 
     def _deliver(self, request: Request, at: float) -> None:

@@ -28,6 +28,7 @@ from support.localcluster.errors import ApiError, not_found
 from support.localcluster.node import podenv, probes
 from support.localcluster.node.addresses import AddressPool, Reservation
 from support.localcluster.node.containers import CONFIG_ERROR, ContainerError, ImageRegistry, RunningContainer
+from support.localcluster.node.request_network import RequestNetwork
 from support.localcluster.node.logs import ContainerLogs, log_container, tail
 
 _log = logging.getLogger(__name__)
@@ -65,8 +66,10 @@ class _Pod:
 
 class NodeAgent:
     def __init__(self, access: ClusterAccess, clock: TimerClock, queue: WorkQueue, images: ImageRegistry,
-                 config: NodeConfig = NodeConfig(), addresses: AddressPool | None = None):
+                 config: NodeConfig = NodeConfig(), addresses: AddressPool | None = None,
+                 network: RequestNetwork | None = None):
         self._access, self._clock, self._queue, self._images = access, clock, queue, images
+        self._network = network  # client request load for programs and the simulator (None: real HTTP only)
         self.config = config
         self._addresses = addresses or AddressPool()
         self._events = EventRecorder(access, clock, config.name)
@@ -191,6 +194,8 @@ class NodeAgent:
             context = podenv.prepare(self._access, pod, container, state.ip, log, self._clock,
                                      self.config.seed, self.config.kubeconfig)
             context.listen_delay, context.later = self.config.listen_delay, self._clock.call_later
+            if self._network is not None:
+                context.network = self._network.for_namespace(state.namespace)
             if state.reservation is not None:
                 context.bind_port = state.reservation.release
             log(f"{self._now()} started container {name} (image {image}) on {state.ip}")

@@ -29,7 +29,10 @@ import types
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
+
+if TYPE_CHECKING:
+    from support.localcluster.node.request_network import NamespaceClients
 
 CONFIG_ERROR = "CreateContainerConfigError"
 IMAGE_ERROR = "ErrImagePull"
@@ -66,6 +69,7 @@ class ContainerContext:
     listen_delay: float = 0.0  # cluster seconds a python program takes to start before its server binds
     later: Schedule | None = None  # the cluster clock's call_later (None: no delay, bind at once)
     bind_port: Callable[[int], None] = lambda port: None  # called right before a container binds `port`
+    network: "NamespaceClients | None" = None  # client request load modelled on the cluster clock (request_network)
 
     @property
     def args(self) -> list[str]:
@@ -147,8 +151,11 @@ def run_python_program(ctx: ContainerContext) -> RunningContainer:
         raise ContainerError(RUN_ERROR, f"{path} defines no create_server(host, port, env=, clock=)")
     port = ctx.ports[0] if ctx.ports else _env_port(ctx)
     options = {"env": dict(ctx.env), "clock": ctx.clock.now}
-    if "seed" in inspect.signature(module.create_server).parameters:
+    parameters = inspect.signature(module.create_server).parameters
+    if "seed" in parameters:
         options["seed"] = program_seed(ctx)
+    if "network" in parameters and ctx.network is not None:
+        options["network"] = ctx.network
 
     def serve() -> ServerContainer:
         ctx.bind_port(port)

@@ -2,8 +2,15 @@
 
 `ghcr.io/llm-d/llm-d-inference-sim` — the llm-d inference simulator, as far as
 the suite uses it: vLLM-style Prometheus metrics (fixed by `--fake-metrics`,
-otherwise the requests in flight), /health and /ready, an OpenAI-style
+otherwise those of the requests it serves), /health and /ready, an OpenAI-style
 /v1/models and canned /v1/chat/completions and /v1/completions answers.
+
+The requests it serves are the client load the cluster's request network hands
+this pod (`request_network`: a vLLM engine per pod, computed on the cluster clock
+from the requests the pod received, with the simulator's flags `--max-num-seqs`,
+`--kv-cache-size`, `--block-size`, `--time-to-first-token` and `--inter-token-latency`
+in milliseconds, as the simulator reads them), plus chat completions sent to it over
+HTTP, which it answers at once and counts as running while it does.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
+from support.reference.vllm_engine import EngineMetrics, EngineParams
 from support.localcluster.node.containers import ContainerContext, ImageRegistry, RunningContainer, ServerContainer
 
 LLM_D_SIM = "ghcr.io/llm-d/llm-d-inference-sim"
@@ -32,10 +40,42 @@ class SimConfig:
     port: int
     model: str
     fake: dict[str, float] = field(default_factory=dict)
+    engine: EngineParams = field(default_factory=EngineParams)
 
 
 def parse_sim_args(args: list[str], default_port: int = 8000) -> SimConfig:
     """`--name=value` or `--name value`; unknown flags ignored, bad --fake-metrics ignored."""
+    options = _options(args)
+    return SimConfig(port=_int(options.get("port"), default_port),
+                     model=options.get("model") or options.get("served-model-name") or "unknown-model",
+                     fake=parse_fake_metrics(options.get("fake-metrics", "")),
+                     engine=parse_engine(options))
+
+
+def parse_engine(options: dict[str, str]) -> EngineParams:
+    """The engine the simulator's flags describe; a flag missing or not a number keeps the default."""
+    default = EngineParams()
+    engine = EngineParams(
+        max_num_seqs=_int(options.get("max-num-seqs"), default.max_num_seqs),
+        kv_cache_blocks=_int(options.get("kv-cache-size"), default.kv_cache_blocks),
+        block_size=_int(options.get("block-size"), default.block_size),
+        time_to_first_token=_int(options.get("time-to-first-token"), round(default.time_to_first_token * 1000)) / 1000,
+        inter_token_latency=_int(options.get("inter-token-latency"), round(default.inter_token_latency * 1000)) / 1000)
+    return engine
+
+
+def engine_params(container: dict) -> EngineParams | None:
+    """The engine of an inference simulator container (the request network's `engine_of`); None for others."""
+    if not container.get("image", "").startswith(LLM_D_SIM):
+        return None
+    words = list(container.get("command") or []) + list(container.get("args") or [])
+    try:
+        return parse_engine(_options(words))
+    except ValueError:  # a flag out of range (e.g. --max-num-seqs=0): the simulator's defaults
+        return EngineParams()
+
+
+def _options(args: list[str]) -> dict[str, str]:
     options: dict[str, str] = {}
     words = iter(args)
     for word in words:
@@ -45,9 +85,7 @@ def parse_sim_args(args: list[str], default_port: int = 8000) -> SimConfig:
         if not has_value:
             value = next(words, "")
         options[name] = value
-    return SimConfig(port=_int(options.get("port"), default_port),
-                     model=options.get("model") or options.get("served-model-name") or "unknown-model",
-                     fake=parse_fake_metrics(options.get("fake-metrics", "")))
+    return options
 
 
 def parse_fake_metrics(text: str) -> dict[str, float]:
@@ -74,22 +112,24 @@ def _int(text: str | None, default: int) -> int:
 
 
 class InferenceSim:
-    """The simulator's state: its config and the requests in flight."""
+    """The simulator's state: its config, its engine's client load and the HTTP requests in flight."""
 
-    def __init__(self, config: SimConfig, now: Callable[[], float]):
-        self.config, self.now = config, now
+    def __init__(self, config: SimConfig, now: Callable[[], float],
+                 engine: Callable[[], EngineMetrics | None] = lambda: None):
+        self.config, self.now, self.engine = config, now, engine
         self._in_flight = 0
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
     def metrics(self) -> str:
         fake, label = self.config.fake, f'{{model_name="{self.config.model}"}}'
+        load = self.engine() or EngineMetrics(0, 0, 0.0)
         values = [("vllm:gpu_cache_usage_perc", "GPU KV-cache usage. 1 means 100 percent usage.",
-                   fake.get("kv_cache", 0.0)),
+                   fake.get("kv_cache", load.kv_cache_usage)),
                   ("vllm:num_requests_running", "Number of requests currently running on GPU.",
-                   fake.get("running", self._in_flight)),
+                   fake.get("running", load.running + self._in_flight)),
                   ("vllm:num_requests_waiting", "Number of requests waiting to be processed.",
-                   fake.get("waiting", 0.0))]
+                   fake.get("waiting", load.waiting))]
         lines = []
         for name, help_text, value in values:
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name}{label} {_number(value)}"]
@@ -179,7 +219,8 @@ def emulated() -> ImageRegistry:
 
 def run_inference_sim(ctx: ContainerContext) -> RunningContainer:
     config = parse_sim_args(ctx.args, ctx.ports[0] if ctx.ports else 8000)
-    sim = InferenceSim(config, ctx.clock.now)
+    network, pod = ctx.network, ctx.pod["metadata"]["name"]
+    sim = InferenceSim(config, ctx.clock.now, (lambda: network.metrics(pod)) if network is not None else (lambda: None))
     ctx.bind_port(config.port)
     server = ThreadingHTTPServer((ctx.ip, config.port), _SimHandler)
     server.sim = sim
