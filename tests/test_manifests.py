@@ -23,7 +23,8 @@ CATALOGUE_SCALERS = {  # the old suite's nine configs (seed catalogue): none may
     "policy-test": "policy-test-scaler", "prediction-test": "prediction-scaler",
     "schedulehints-test": "schedulehints-only-scaler",
 }
-SPEC_SCALERS = {"hpa-test": "hpa-scaler", "kpa-test": "kpa-scaler"}  # added by this spec (strategies)
+SPEC_SCALERS = {"hpa-test": "hpa-scaler", "kpa-test": "kpa-scaler",  # added by this spec (strategies)
+                "load-test": "llm-inference-scaler"}  # (load: scaling from client requests)
 SCALERS = {**CATALOGUE_SCALERS, **SPEC_SCALERS}
 
 
