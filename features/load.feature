@@ -26,3 +26,9 @@ Feature: Scaling from real request load
     When the clients stop sending requests
     Then the desired replicas fall to 1 within 3 minutes
     And every request the clients sent has been answered
+
+  Scenario: Clients one pod serves at full pace add no replica
+    Given the scaler is Ready
+    When 2 clients send requests to the model for 10 minutes
+    Then the desired replicas stay at 1 for 3 minutes
+    And the clients' requests are being answered

@@ -24,3 +24,11 @@ def step_requests_answered(context):
                 f"the clients' run over, with answers and none in flight (they sent {status.sent}, "
                 f"{status.succeeded} answered, {status.failed} failed and sent again, "
                 f"last error {status.last_error or 'none'})")
+
+
+@then("the clients' requests are being answered")
+def step_requests_being_answered(context):
+    status = context.world.client_requests()
+    assert_that(status, has_properties(running=True, succeeded=greater_than(0), failed=0),
+                f"the clients still sending, with answers and no failure (they sent {status.sent}, "
+                f"{status.succeeded} answered, {status.failed} failed, last error {status.last_error or 'none'})")

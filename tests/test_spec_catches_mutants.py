@@ -73,6 +73,8 @@ HPA_SWITCH = "A scaler that leaves the HPA strategy takes its HorizontalPodAutos
 CONFIDENT = "A confident prediction adds replicas before the load reaches the target"
 SLOW_RISE = "A prediction looking 15 minutes ahead does not act on a slow rise"
 UNPRICED = "A budget that cannot be priced is said to be not applied"
+QUEUING = "Requests queuing up add replicas, which go once the clients stop"
+ONE_POD_LOAD = "Clients one pod serves at full pace add no replica"
 
 
 @dataclass(frozen=True)
@@ -174,9 +176,13 @@ CAUGHT_BY = {
     "look-ahead-fixed": catch("prediction", {"A longer look-ahead acts on the same slow rise"}, CONFIDENT),
     "prediction-status-hidden": catch(
         "prediction", {"The scaler reports what it predicts and how confident it is"}, CONFIDENT),
+    "queue-unread": catch("load", {QUEUING}, ONE_POD_LOAD),
+    "waiting-read-as-running": catch("load", {ONE_POD_LOAD}, QUEUING),
+    "simulator-hides-queue": catch("load", {QUEUING}, ONE_POD_LOAD),
 }
 # The issues ask that every scenario of these features is caught by some broken model.
-EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies", "lifecycle", "metric_sources", "policies")
+EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies", "lifecycle", "metric_sources", "policies",
+                         "load")
 
 
 def run_scenarios(feature: str, keys: set[str], tmp_path: Path, mutant: str | None = None) -> Run:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from support.kube.api import KubeApi
+from support.localcluster.node import images
+from support.localcluster.node.containers import ContainerContext, Runner, RunningContainer
 from support.operator.operator import FINALIZER
 from support.operator.behaviour import Behaviour, Strategy, set_ready
 from support.reference.budscaler import Recommendation, ScaleRequest
@@ -30,10 +32,12 @@ from support.reference.model import Model
 
 @dataclass(frozen=True)
 class Mutant:
-    """How to build the broken operator: a change of behaviour and, for write faults, of its API client."""
+    """How to build the broken operator: a change of behaviour and, for write faults, of its API client;
+    or a broken build of an emulated image (image prefix -> runner), the operator left whole."""
 
     behaviour: Callable[[Behaviour], Behaviour] = lambda behaviour: behaviour
     api: Callable[[object], KubeApi] = KubeApi
+    images: tuple[tuple[str, Runner], ...] = ()
 
 
 # -- strategy wrappers ----------------------------------------------------------------------
@@ -313,6 +317,51 @@ def _source_kind_unread(kind: str) -> Callable[[Behaviour], Behaviour]:
     return change
 
 
+WAITING, RUNNING = "vllm:num_requests_waiting", "vllm:num_requests_running"
+
+
+def _with_snapshots(change: Callable[[dict], None]) -> Callable[[Behaviour], Behaviour]:
+    """The metrics the controller gathered, changed by `change(snapshots by metric)` before it decides."""
+    def wrap(behaviour: Behaviour) -> Behaviour:
+        gather = behaviour.gather_collection
+
+        def broken(plans, replies, pods, model):
+            result = gather(plans, replies, pods, model)
+            change(result.snapshots)
+            return result
+        return dataclasses.replace(behaviour, gather_collection=broken)
+    return wrap
+
+
+def _queue_dropped(snapshots: dict) -> None:
+    snapshots.pop(WAITING, None)
+
+
+def _running_for_waiting(snapshots: dict) -> None:
+    if RUNNING in snapshots and WAITING in snapshots:
+        snapshots[WAITING] = snapshots[RUNNING]
+
+
+class _QueueHidden:
+    """The request network as a simulator that never reports a waiting request sees it."""
+
+    def __init__(self, clients):
+        self._clients = clients
+
+    def start_clients(self, *args, **kwargs):
+        return self._clients.start_clients(*args, **kwargs)
+
+    def metrics(self, pod: str):
+        reading = self._clients.metrics(pod)
+        return reading and dataclasses.replace(reading, waiting=0)
+
+
+def _simulator_hiding_the_queue(ctx: ContainerContext) -> RunningContainer:
+    if ctx.network is not None:
+        ctx.network = _QueueHidden(ctx.network)
+    return images.run_inference_sim(ctx)
+
+
 def _never_ready(status, ok, reason, message, now_text, model):
     set_ready(status, False, "ReconciliationFailed", "mutant: never ready", now_text, model)
 
@@ -397,4 +446,7 @@ MUTANTS: dict[str, Mutant] = {
     "constant-predictor-accuracy": Mutant(_with("predict", _constant_prediction)),
     "look-ahead-fixed": Mutant(_as_built_in("fixed-lookahead")),
     "prediction-status-hidden": Mutant(lambda b: dataclasses.replace(b, prediction_status=lambda *args: None)),
+    "queue-unread": Mutant(_with_snapshots(_queue_dropped)),
+    "waiting-read-as-running": Mutant(_with_snapshots(_running_for_waiting)),
+    "simulator-hides-queue": Mutant(images=((images.LLM_D_SIM, _simulator_hiding_the_queue),)),
 }

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 from support.reference.vllm_engine import EngineMetrics, EngineParams
-from support.localcluster.node.containers import ContainerContext, ImageRegistry, RunningContainer, ServerContainer
+from support.localcluster.node.containers import ContainerContext, ImageRegistry, Runner, RunningContainer, ServerContainer
 
 LLM_D_SIM = "ghcr.io/llm-d/llm-d-inference-sim"
 
@@ -210,10 +210,19 @@ def _error(message: str, kind: str) -> dict:
     return {"error": {"message": message, "type": kind, "code": None}}
 
 
+_builds: dict[str, Runner] = {}
+
+
+def register_build(prefix: str, runner: Runner) -> None:
+    """Another build of an emulated image for embedded clusters wired from now on (the mutation tests'
+    broken simulators, as `controller.register` is for the controller image)."""
+    _builds[prefix] = runner
+
+
 def emulated() -> ImageRegistry:
     """A registry of the images the embedded cluster emulates (what a node runs besides python:* programs)."""
     registry = ImageRegistry()
-    registry.register(LLM_D_SIM, run_inference_sim)
+    registry.register(LLM_D_SIM, _builds.get(LLM_D_SIM, run_inference_sim))
     return registry
 
 
