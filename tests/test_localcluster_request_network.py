@@ -156,3 +156,33 @@ def test_the_load_generator_says_when_its_target_is_no_service(world):
     generator.handle("/start", "clients=3&duration=60")
     status = generator.status()[2]
     assert '"running": false' in status and '"failed": 1' in status and "no Service 'nowhere'" in status
+
+
+def test_on_a_real_clock_the_simulator_answers_a_request_when_its_engine_has_generated_it():
+    """The project's control plane runs the image as a process in real time: requests come over HTTP.
+    One sequence at a time, 6 tokens at 20 ms after the first at once: 0.1 s a request, so three sent
+    together are answered one after the other, the last no sooner than 0.3 s after they were sent."""
+    import threading
+    import time
+
+    flags = ["--max-num-seqs=1", "--time-to-first-token=0", "--inter-token-latency=20"]
+    sim = InferenceSim(parse_sim_args(flags), time.monotonic, paced=True)
+    request = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 6}
+    sent = time.monotonic()
+    threads = [threading.Thread(target=sim.complete, args=(request, True)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    during = sim.metrics()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert time.monotonic() - sent >= 0.3
+    assert "vllm:num_requests_running{model_name=\"unknown-model\"} 0" in sim.metrics()
+    running = float(next(line for line in during.splitlines() if line.startswith("vllm:num_requests_running")
+                         ).rsplit(" ", 1)[1])
+    assert running <= 1, f"at most --max-num-seqs=1 request runs at a time: {during}"
+
+
+def test_a_request_the_cache_cannot_hold_is_refused():
+    sim = InferenceSim(parse_sim_args(["--kv-cache-size=1", "--block-size=16"]), lambda: 0.0, paced=True)
+    with pytest.raises(ValueError, match="needs 2 KV-cache blocks"):
+        sim.complete({"prompt": "x", "max_tokens": 20}, chat=False)

@@ -10,7 +10,11 @@ this pod (`request_network`: a vLLM engine per pod, computed on the cluster cloc
 from the requests the pod received, with the simulator's flags `--max-num-seqs`,
 `--kv-cache-size`, `--block-size`, `--time-to-first-token` and `--inter-token-latency`
 in milliseconds, as the simulator reads them), plus chat completions sent to it over
-HTTP, which it answers at once and counts as running while it does.
+HTTP. On a real clock (the project's control plane runs this image as a process) the
+requests come over HTTP only, and the simulator serves them as the real one does: each
+through its own engine, answered when the engine has generated it, so its metrics
+follow from them. On the virtual clock an HTTP request is answered at once (holding it
+would wait on a clock only the suite moves) and counted as running while it is.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
-from support.reference.vllm_engine import EngineMetrics, EngineParams
+from support.reference.vllm_engine import Engine, EngineMetrics, EngineParams, Request, RequestTooLarge
 from support.localcluster.node.containers import ContainerContext, ImageRegistry, Runner, RunningContainer, ServerContainer
 
 LLM_D_SIM = "ghcr.io/llm-d/llm-d-inference-sim"
@@ -115,15 +119,16 @@ class InferenceSim:
     """The simulator's state: its config, its engine's client load and the HTTP requests in flight."""
 
     def __init__(self, config: SimConfig, now: Callable[[], float],
-                 engine: Callable[[], EngineMetrics | None] = lambda: None):
+                 engine: Callable[[], EngineMetrics | None] = lambda: None, paced: bool = False):
         self.config, self.now, self.engine = config, now, engine
         self._in_flight = 0
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self._paced = PacedEngine(config.engine, now) if paced else None
 
     def metrics(self) -> str:
         fake, label = self.config.fake, f'{{model_name="{self.config.model}"}}'
-        load = self.engine() or EngineMetrics(0, 0, 0.0)
+        load = self._paced.metrics() if self._paced else self.engine() or EngineMetrics(0, 0, 0.0)
         values = [("vllm:gpu_cache_usage_perc", "GPU KV-cache usage. 1 means 100 percent usage.",
                    fake.get("kv_cache", load.kv_cache_usage)),
                   ("vllm:num_requests_running", "Number of requests currently running on GPU.",
@@ -140,14 +145,18 @@ class InferenceSim:
                                             "owned_by": "vllm", "root": self.config.model, "parent": None}]}
 
     def complete(self, request: dict, chat: bool) -> dict:
+        """The answer to a completion request; raises RequestTooLarge (a 400) for one the cache cannot hold."""
+        prompt_tokens = len(json.dumps(request.get("messages") or request.get("prompt") or "").split())
         with self._lock:
-            self._in_flight += 1
             number = next(self._ids)
+            if not self._paced:
+                self._in_flight += 1
         try:
+            if self._paced:
+                self._paced.serve(Request(number, self.now(), prompt_tokens, _max_tokens(request)))
             text = "This is a simulated response from the embedded llm-d inference simulator."
             choice = ({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
                       if chat else {"index": 0, "text": text, "finish_reason": "stop"})
-            prompt_tokens = len(json.dumps(request.get("messages") or request.get("prompt") or "").split())
             return {"id": f"{'chatcmpl' if chat else 'cmpl'}-{number}",
                     "object": "chat.completion" if chat else "text_completion",
                     "created": int(self.now()), "model": self.config.model, "choices": [choice],
@@ -155,7 +164,48 @@ class InferenceSim:
                               "total_tokens": prompt_tokens + len(text.split())}}
         finally:
             with self._lock:
-                self._in_flight -= 1
+                if not self._paced:
+                    self._in_flight -= 1
+
+
+DEFAULT_MAX_TOKENS = 16  # an OpenAI completion's default; chat requests of the load generator name theirs
+
+
+def _max_tokens(request: dict) -> int:
+    value = request.get("max_completion_tokens", request.get("max_tokens", DEFAULT_MAX_TOKENS))
+    return value if isinstance(value, int) and value >= 1 else DEFAULT_MAX_TOKENS
+
+
+class PacedEngine:
+    """One engine serving HTTP requests on a real clock: `serve` returns when the request is generated."""
+
+    def __init__(self, params: EngineParams, now: Callable[[], float]):
+        self._engine, self._now = Engine(params), now
+        self._done: set[int] = set()
+        self._changed = threading.Condition()
+
+    def serve(self, request: Request) -> None:
+        with self._changed:
+            self._record(self._engine.submit(request, self._now()))
+            while request.id not in self._done:
+                now = self._now()
+                self._record(self._engine.advance(now))
+                if request.id in self._done:
+                    break
+                finish = self._engine.next_finish()
+                self._changed.wait(timeout=1.0 if finish is None else max(0.001, finish - now))
+            self._done.discard(request.id)
+
+    def metrics(self) -> EngineMetrics:
+        with self._changed:
+            now = self._now()
+            self._record(self._engine.advance(now))
+            return self._engine.metrics(now)
+
+    def _record(self, completions) -> None:
+        if completions:
+            self._done.update(c.request.id for c in completions)
+            self._changed.notify_all()
 
 
 def _number(value: float) -> str:
@@ -192,7 +242,12 @@ class _SimHandler(BaseHTTPRequestHandler):
         elif request.get("model", sim.config.model) != sim.config.model:
             self._json(404, _error(f"The model `{request['model']}` does not exist.", "NotFoundError"))
         else:
-            self._json(200, sim.complete(request, chat=path.endswith("chat/completions")))
+            try:
+                answer = sim.complete(request, chat=path.endswith("chat/completions"))
+            except RequestTooLarge as error:
+                self._json(400, _error(str(error), "BadRequestError"))
+                return
+            self._json(200, answer)
 
     def _json(self, code: int, body: dict) -> None:
         self._send(code, json.dumps(body), "application/json")
@@ -229,7 +284,9 @@ def emulated() -> ImageRegistry:
 def run_inference_sim(ctx: ContainerContext) -> RunningContainer:
     config = parse_sim_args(ctx.args, ctx.ports[0] if ctx.ports else 8000)
     network, pod = ctx.network, ctx.pod["metadata"]["name"]
-    sim = InferenceSim(config, ctx.clock.now, (lambda: network.metrics(pod)) if network is not None else (lambda: None))
+    paced = network is None and not getattr(ctx.clock, "is_virtual", True)
+    sim = InferenceSim(config, ctx.clock.now, (lambda: network.metrics(pod)) if network is not None else (lambda: None),
+                       paced=paced)
     ctx.bind_port(config.port)
     server = ThreadingHTTPServer((ctx.ip, config.port), _SimHandler)
     server.sim = sim
