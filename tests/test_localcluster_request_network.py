@@ -186,3 +186,15 @@ def test_a_request_the_cache_cannot_hold_is_refused():
     sim = InferenceSim(parse_sim_args(["--kv-cache-size=1", "--block-size=16"]), lambda: 0.0, paced=True)
     with pytest.raises(ValueError, match="needs 2 KV-cache blocks"):
         sim.complete({"prompt": "x", "max_tokens": 20}, chat=False)
+
+
+def test_a_deleted_service_is_forgotten_and_its_clients_reach_no_pod(world):
+    clock, store, clients = world
+    store.create("Pod", pod("a"))
+    run = start(clients, 3)
+    clock.advance(1.0)
+    store.delete("Service", NS, "llm-inference-sim")
+    assert clients.metrics("a") is None
+    clock.advance(5.0)
+    stats, active = run.stats()
+    assert (stats.completed, stats.in_flight, active) == (0, 3, True)

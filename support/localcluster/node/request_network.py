@@ -54,15 +54,15 @@ class _Route:
 class ClientRun:
     """One run of clients on the network: its counts, and a way to end it early."""
 
-    def __init__(self, network: "RequestNetwork", route: _Route, index: int):
-        self._network, self._route, self._index = network, route, index
+    def __init__(self, network: "RequestNetwork", simulation: LoadSimulation, index: int):
+        self._network, self._simulation, self._index = network, simulation, index
 
     def stats(self) -> tuple[LoadStats, bool]:
         """What the clients sent, got answered and still wait for; whether they still run."""
-        return self._network._stats(self._route, self._index)
+        return self._network._stats(self._simulation, self._index)
 
     def stop(self) -> None:
-        self._network._end(self._route, self._index)
+        self._network._end(self._simulation, self._index)
 
 
 class NamespaceClients:
@@ -121,17 +121,16 @@ class RequestNetwork:
                 self._refresh(route, now)
             index = simulation.add_load(ClientLoad(clients, now, duration, prompt_tokens, output_tokens))
             simulation.advance(now)
-        return ClientRun(self, route, index)
+        return ClientRun(self, simulation, index)
 
-    def _stats(self, route: _Route, index: int) -> tuple[LoadStats, bool]:
+    def _stats(self, simulation: LoadSimulation, index: int) -> tuple[LoadStats, bool]:
         now = self._clock.now()
         with self._lock:
-            simulation = self._simulations[route]
             return simulation.load_stats(index, now), simulation.load_active(index, now)
 
-    def _end(self, route: _Route, index: int) -> None:
+    def _end(self, simulation: LoadSimulation, index: int) -> None:
         with self._lock:
-            self._simulations[route].end_load(index, self._clock.now())
+            simulation.end_load(index, self._clock.now())
 
     # -- the Service and its endpoints --------------------------------------------------
     def _route(self, namespace: str, url: str) -> _Route:
@@ -196,8 +195,9 @@ class RequestNetwork:
             now = self._clock.now()
             for route in routes:
                 if kind == "Service" and event == DELETED and obj["metadata"]["name"] == route.service:
-                    self._simulations[route].set_pods(now, [])
-                    self._endpoints[route] = []
+                    # its clients' connections fail from now on; the network forgets the Service
+                    self._simulations.pop(route).set_pods(now, [])
+                    del self._endpoints[route]
                 else:
                     self._refresh(route, now)
 
