@@ -26,6 +26,7 @@ from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 from support import crd_check
 from support.feed import NamespaceFeed
 from support.kube.api import KubeApi, error_message
+from support.kube.retry import client_from_kubeconfig
 
 SCALER_API = "scaler.bud.studio/v1alpha1"
 SCALER_KIND = "BudAIScaler"
@@ -118,7 +119,7 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> "Clust
         raise PreconditionError(
             f"kubeconfig {path} has no context {chosen!r}; it has: {', '.join(names) or 'none'}. "
             "Choose one with -D context=NAME")
-    api_client = k8s_config.new_client_from_config(config_file=path, context=chosen, persist_config=False)
+    api_client = client_from_kubeconfig(path, chosen)
     return Cluster(api_client, context=chosen)
 
 

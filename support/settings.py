@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from support.chaos import ChaosError, ChaosPlan, parse_chaos
 from support.images import ImageSettingError, ImageSource, load_mapping
 from support.reference.model import QUIRKS
 
@@ -25,7 +26,7 @@ PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube
 
 _KNOWN_KEYS = {"target", "context", "kubeconfig", "namespace", "cleanup", "time_scale", "model", "quirks", "expect",
                "image_registry", "image_map", "controller", "poll_interval", "artifacts", "controller_namespace",
-               "restart_controller", "progress", "reports"}
+               "restart_controller", "progress", "reports", "chaos"}
 
 
 class SettingsError(ValueError):
@@ -52,6 +53,7 @@ class Settings:
     controller: str = "pod"               # "external": a controller run outside the cluster (make run): no pod to find
     progress: str = "auto"                # long waits: auto (real clock only), always, never
     reports: Path = field(default=Path("reports"))  # each run writes reports/<run-id>/
+    chaos: ChaosPlan | None = None        # local target only: faults the embedded cluster injects (None: none)
 
     @property
     def is_local(self) -> bool:
@@ -74,6 +76,8 @@ class Settings:
             lines.append(f"model:     {self.model} (reference BudAIScaler on virtual time)")
             if self.quirks is not None:
                 lines.append(f"quirks:    {', '.join(sorted(self.quirks)) or 'none'} (only these departures)")
+            if self.chaos is not None:
+                lines.append(f"chaos:     {self.chaos}")
         else:
             lines.append(f"context:   {self.context or '(current context)'}")
             lines.append(f"kubeconfig: {self.kubeconfig or os.environ.get('KUBECONFIG') or '~/.kube/config'}")
@@ -114,7 +118,18 @@ def from_sources(userdata: Mapping[str, str], env: Mapping[str, str] | None = No
         controller=_choice("controller", userdata.get("controller", env.get("BUDSPEC_CONTROLLER", "pod")), CONTROLLERS),
         progress=_choice("progress", userdata.get("progress", env.get("BUDSPEC_PROGRESS", "auto")), PROGRESS),
         reports=Path(userdata.get("reports", env.get("BUDSPEC_REPORTS", "reports"))),
+        chaos=_chaos(userdata.get("chaos", env.get("BUDSPEC_CHAOS")), target),
     )
+
+
+def _chaos(value: str | None, target: str) -> ChaosPlan | None:
+    try:
+        plan = parse_chaos(value)
+    except ChaosError as error:
+        raise SettingsError(str(error)) from None
+    if plan is not None and target != "local":
+        raise SettingsError(f"-D chaos={value} injects faults into the embedded cluster: use the local target")
+    return plan
 
 
 def _quirks(value: str | None, target: str, model: str) -> frozenset[str] | None:

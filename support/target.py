@@ -6,6 +6,8 @@ they differ only in the clock (virtual or real) and in who runs the controller.
 
 from __future__ import annotations
 
+import sys
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -33,7 +35,7 @@ class Target:
     def start(cls, settings: Settings) -> "Target":
         if settings.is_local:
             from support.localcluster import LocalCluster  # only the local target needs it
-            local = LocalCluster(model=settings.model, quirks=settings.quirks).start()
+            local = LocalCluster(model=settings.model, quirks=settings.quirks, chaos=settings.chaos).start()
             cluster, clock = connect(str(local.kubeconfig_path)), local.clock
         else:
             local, cluster, clock = None, connect(settings.kubeconfig, settings.context), RealClock()
@@ -101,6 +103,8 @@ class Target:
         self.clock.sleep(seconds_until(self.clock.now(), day, hour, minute))
 
     def stop(self) -> None:
+        if self.local is not None and self.local.chaos is not None:
+            sys.__stdout__.write(f"chaos: {self.local.chaos_summary()}\n")  # behave drops after_all's output
         self._shutdown(self.cluster, self.local)
 
     @staticmethod

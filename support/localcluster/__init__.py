@@ -27,6 +27,9 @@ from support.clock import VirtualClock
 from support.localcluster import schema
 from support.localcluster.access import EventRecorder, WorkQueue
 from support.localcluster.apiserver import Api, ApiServer
+from support.localcluster.apiserver.request import Request
+from support.chaos import ChaosPlan
+from support.localcluster.chaos import ApiFaults, Disruptions
 from support.localcluster.controllers.deployments import DeploymentController
 from support.localcluster.controllers.garbage import GarbageCollector
 from support.localcluster.controllers.namespaces import NamespaceController
@@ -45,6 +48,7 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "budaiscaler-syste
 CONTROLLER_NAMESPACE = "budaiscaler-system"
 CONTROLLER_NAME = "budaiscaler-controller-manager"
 CONTROLLER_IMAGE = "ghcr.io/budecosystem/budaiscaler:reference"
+SUITE_NAMESPACE_LABEL = ("app.kubernetes.io/managed-by", "budaiscaler-spec")
 
 
 class Component(Protocol):
@@ -102,7 +106,7 @@ class LocalCluster:
                  workdir: Path | None = None, start_delay: float = 1.0, ready_delay: float = 3.0,
                  listen_delay: float = 1.0,
                  run_controller: bool = True, tls: bool = True, watch_history: int = HISTORY_PER_KIND,
-                 seed: int = 0):
+                 seed: int = 0, chaos: ChaosPlan | None = None):
         self.clock = clock or VirtualClock()
         self.model, self.port = model, port
         self.quirks = None if quirks is None else sorted(quirks)  # as-built with only these quirks (None: all)
@@ -110,6 +114,8 @@ class LocalCluster:
         self.run_controller, self.tls = run_controller, tls
         self.watch_history = watch_history  # changes kept per kind for watches resuming from a resourceVersion
         self.seed = seed
+        self.chaos = chaos  # -D chaos: API faults and mid-scenario disruptions (None: none)
+        self.disruptions: Disruptions | None = None
         self._own_workdir = workdir is None
         self.workdir = Path(workdir) if workdir else None
         self.token = secrets.token_hex(24)
@@ -164,9 +170,36 @@ class LocalCluster:
         self.install_crd()
         if self.run_controller:
             self._start_controller()
+        if self.chaos is not None:
+            self._start_chaos(api)
+
+    def chaos_summary(self) -> str:
+        """What the chaos injected so far, e.g. `429 x12, 500 x7, latency x20, pod-kill x2`."""
+        faults = self._server.api.faults if self._server is not None else None
+        counts = {**(faults.injected if faults is not None else {}),
+                  **(self.disruptions.happened if self.disruptions is not None else {})}
+        injected = ", ".join(f"{what} x{n}" for what, n in sorted(counts.items())) or "nothing injected yet"
+        return f"{injected}; suite namespaces not deleted: {', '.join(self.suite_namespaces_left()) or 'none'}"
+
+    def suite_namespaces_left(self) -> list[str]:
+        """Namespaces the suite created (by its label) that nobody asked to delete."""
+        key, value = SUITE_NAMESPACE_LABEL
+        return sorted(n["metadata"]["name"] for n in self.store.list("Namespace", None)
+                      if n["metadata"].get("labels", {}).get(key) == value and not n["metadata"].get("deletionTimestamp"))
+
+    def _start_chaos(self, api: Api) -> None:
+        api.faults = ApiFaults(self.chaos)
+
+        def delete_pod(namespace: str, name: str) -> None:  # as `kubectl delete pod` would, through the API
+            api.handle(Request("DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}", {},
+                               headers={"authorization": f"Bearer {self.token}"}))
+        self.disruptions = Disruptions(self.chaos, self.clock, self.store, api, delete_pod)
+        self.disruptions.start()
 
     def stop(self) -> None:
         """Shut the API server, the controllers and every running container down (safe to call twice)."""
+        if self.disruptions is not None:
+            self.disruptions.stop()
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from kubernetes import config as k8s_config
-
 from support.localcluster.node.containers import ContainerContext, Runner
 from support.kube.api import KubeApi
+from support.kube.retry import client_from_kubeconfig
 from support.operator import Behaviour, Operator, behaviour_named
 from support.operator.services import api_endpoints
 from support.reference.model import model_named
@@ -47,8 +46,7 @@ def operator_image(behaviour_for: BehaviourFor = behaviour_named,
         quirks = _arg(ctx.args, "--quirks")
         if quirks is not None:
             behaviour = behaviour.with_model(model_named(model, [q for q in quirks.split(",") if q]))
-        api_client = k8s_config.new_client_from_config(config_file=str(ctx.kubeconfig),
-                                                       persist_config=False)
+        api_client = client_from_kubeconfig(str(ctx.kubeconfig))
         # no cluster DNS here: Service names (the DCGM exporter's) are found through the API
         operator = Operator(api_for(api_client), ctx.clock, behaviour, log=ctx.log, services=api_endpoints)
         operator.start()

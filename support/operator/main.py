@@ -24,6 +24,7 @@ from kubernetes import config as k8s_config
 from support.clock import RealClock
 from support.operator.behaviour import behaviour_named
 from support.kube.api import KubeApi
+from support.kube.retry import client_from_kubeconfig, retrying
 from support.operator.leader import LeaderElection
 from support.operator.operator import Operator
 from support.operator.services import RESOLVERS
@@ -65,10 +66,10 @@ def api_client_for(args: argparse.Namespace) -> k8s_client.ApiClient:
             k8s_config.load_incluster_config(client_configuration=configuration)
         except k8s_config.ConfigException as error:
             raise SystemExit(f"cannot use the pod's service account: {error}. Pass --kubeconfig PATH") from None
-        return k8s_client.ApiClient(configuration)
+        return k8s_client.ApiClient(retrying(configuration))
     config_file = str(args.kubeconfig) if args.kubeconfig else None
     try:
-        return k8s_config.new_client_from_config(config_file=config_file, context=args.context, persist_config=False)
+        return client_from_kubeconfig(config_file, args.context)
     except (k8s_config.ConfigException, OSError) as error:
         raise SystemExit(f"cannot load the kubeconfig ({args.kubeconfig or 'default'}, context "
                          f"{args.context or 'current'}): {error}. Pass --kubeconfig PATH and --context NAME") from None

@@ -33,6 +33,7 @@ class Api:
         self.store, self.token, self._address_url = store, token, address
         self.watches = Watches(store, clock)
         self.stopped = False  # set when the server shuts down: connections close after their request
+        self.faults: Callable[[Request], Response | None] | None = None  # chaos: an injected answer, or None
         self.reads = Reads(store, clock, self.watches)
         self.writes = Writes(store, clock)
         self.scales = Scales(self.writes, self.reads.fetch)
@@ -47,6 +48,10 @@ class Api:
         try:
             if request.path not in PUBLIC_PATHS and not self._authorized(request):
                 raise unauthorized()
+            if self.faults is not None and request.path not in PUBLIC_PATHS:
+                injected = self.faults(request)
+                if injected is not None:
+                    return injected
             return self._route(request)
         except ApiError as error:
             return Response.json(error.code, error.status())

@@ -278,3 +278,7 @@ class Watches:
     def count(self) -> int:
         with self._lock:
             return len(self._open)
+
+    def streams(self) -> list[WatchStream]:
+        with self._lock:
+            return list(self._open)

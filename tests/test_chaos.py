@@ -1,0 +1,141 @@
+"""Chaos on the embedded cluster (`-D chaos=...`): the faults are seeded, the clients retry what a
+well-behaved client retries, and chaos never turns a failure into a pass.
+
+The matrix runs two scaling scenarios under each fault alone: the correct model passes them, a
+model that never scales down (tests/mutants) still fails the scale-down scenario on its assertion,
+every namespace the suite created is deleted, and the run says what the chaos injected.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from behave_runs import run_behave, spec_scenarios
+from support.chaos import FAULTS, ChaosError, ChaosPlan, parse_chaos
+from support.kube.retry import WellBehavedRetry, well_behaved
+from support.localcluster.apiserver.request import Request
+from support.localcluster.chaos import ApiFaults
+
+SCALE_UP = "Scale-up when GPU cache usage rises above the target [usage=85%]"
+SCALE_DOWN = "Scale-down when the load falls [busy=85%, quiet=20%]"
+MUTANT = "never-scale-down"  # fails SCALE_DOWN, leaves SCALE_UP passing
+RATE = "0.1"
+# what the run's chaos summary must show for each setting (the fault really happened)
+SHOWS = {"errors": r"\b(429|500|409) x\d+", "latency": r"latency x\d+", "pod-kill": r"pod-kill x\d+",
+         "controller-restart": r"controller-restart x\d+", "watch-drop": r"watch-drop x\d+"}
+
+
+# -- the setting ------------------------------------------------------------------------
+
+def test_chaos_is_off_unless_asked_for():
+    assert parse_chaos(None) is None
+    assert parse_chaos("") is None
+    assert parse_chaos("off") is None
+
+
+def test_chaos_names_faults_and_options():
+    assert parse_chaos("all") == ChaosPlan(frozenset(FAULTS))
+    assert parse_chaos("errors, latency,rate=0.2,seed=7") == ChaosPlan(frozenset({"errors", "latency"}), 0.2, 7)
+
+
+@pytest.mark.parametrize("text, says", [("quakes", "unknown fault 'quakes'"), ("rate=0.1", "name at least one"),
+                                        ("errors,rate=2", "between 0 and 1"), ("errors,seed=x", "whole number"),
+                                        ("errors,speed=1", "unknown option")])
+def test_bad_chaos_says_how_to_fix_it(text, says):
+    with pytest.raises(ChaosError, match=re.escape(says)):
+        parse_chaos(text)
+
+
+# -- API faults -------------------------------------------------------------------------
+
+def _requests(method: str, n: int, path: str = "/apis/apps/v1/namespaces/a/deployments/b") -> list[Request]:
+    return [Request(method, path, {}) for _ in range(n)]
+
+
+def _answers(faults: ApiFaults, requests: list[Request]) -> list[int | None]:
+    return [None if (r := faults(request)) is None else r.code for request in requests]
+
+
+def test_the_same_seed_meets_the_same_faults_and_another_seed_others():
+    plan = ChaosPlan(frozenset({"errors"}), 0.2, seed=3)
+    first = _answers(ApiFaults(plan), _requests("GET", 300))
+    assert first == _answers(ApiFaults(plan), _requests("GET", 300))
+    assert first != _answers(ApiFaults(ChaosPlan(plan.faults, 0.2, seed=4)), _requests("GET", 300))
+    injected = sum(code is not None for code in first)
+    assert 30 <= injected <= 90, f"about 20 % of 300 requests should meet a fault, {injected} did"
+
+
+def test_reads_meet_500_or_429_updates_409_or_429_other_writes_only_429():
+    plan = ChaosPlan(frozenset({"errors"}), 1.0)
+    assert set(_answers(ApiFaults(plan), _requests("GET", 200))) == {500, 429}
+    assert set(_answers(ApiFaults(plan), _requests("PUT", 200))) == {409, 429}
+    for method in ("POST", "PATCH", "DELETE"):
+        assert set(_answers(ApiFaults(plan), _requests(method, 100))) == {429}, method
+
+
+def test_a_429_says_when_to_come_back():
+    faults = ApiFaults(ChaosPlan(frozenset({"errors"}), 1.0))
+    answers = [faults(r) for r in _requests("POST", 20)]
+    assert all(("Retry-After", "1") in a.headers for a in answers)
+
+
+def test_the_mock_programs_endpoints_are_left_alone():
+    faults = ApiFaults(ChaosPlan(frozenset({"errors"}), 1.0))
+    assert _answers(faults, _requests("GET", 20, "/api/v1/namespaces/a/pods/p:8000/proxy/metrics")) == [None] * 20
+    assert _answers(faults, _requests("GET", 20, "/api/v1/namespaces/a/pods/p/log")) == [None] * 20
+
+
+def test_latency_delays_some_requests_and_answers_them():
+    slept: list[float] = []
+    faults = ApiFaults(ChaosPlan(frozenset({"latency"}), 0.5), sleep=slept.append)
+    assert _answers(faults, _requests("GET", 100)) == [None] * 100
+    assert 20 <= len(slept) <= 80 and all(0.01 <= s <= 0.06 for s in slept)
+
+
+# -- what the clients retry -------------------------------------------------------------
+
+@pytest.mark.parametrize("method, status, retry_after, retried", [
+    ("GET", 429, True, True), ("PATCH", 429, True, True), ("POST", 429, False, False),
+    ("GET", 500, False, True), ("GET", 503, False, True), ("POST", 500, False, False), ("PUT", 503, False, False),
+    ("PUT", 409, False, False), ("GET", 404, False, False)])
+def test_a_well_behaved_client_retries_429_with_retry_after_and_5xx_on_reads(method, status, retry_after, retried):
+    assert well_behaved().is_retry(method, status, retry_after) is retried
+    assert isinstance(well_behaved(), WellBehavedRetry)
+
+
+# -- the matrix: chaos never turns a failure into a pass ------------------------------------
+
+def _run(setting: str, tmp_path, mutant: str | None):
+    chosen = [s for s in spec_scenarios("scaling") if s.key in (SCALE_UP, SCALE_DOWN)]
+    assert len(chosen) == 2
+    runner = [sys.executable, "tests/mutants/run.py", mutant] if mutant else None
+    return run_behave(chosen, tmp_path / f"{setting}-{mutant or 'correct'}.json",
+                      "-D", f"chaos={setting},rate={RATE}", "-D", f"artifacts={tmp_path / 'artifacts'}",
+                      runner=runner)
+
+
+def _namespaces_left(output: str) -> str:
+    """From the run's chaos line, which the embedded cluster writes from its own store as it stops."""
+    found = re.search(r"^chaos: .*; suite namespaces not deleted: (.+)$", output, re.MULTILINE)
+    assert found, f"the run wrote no chaos line:\n{output}"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("setting", FAULTS)
+def test_under_chaos_the_correct_model_passes_and_a_broken_one_still_fails(setting, tmp_path):
+    with ThreadPoolExecutor(2) as pool:
+        correct, broken = pool.map(lambda m: _run(setting, tmp_path, m), (None, MUTANT))
+    assert correct.exit_code == 0 and set(correct.statuses.values()) == {"passed"}, \
+        f"the correct model should pass under chaos={setting}:\n{correct.output}"
+    assert re.search(SHOWS[setting], correct.output), f"chaos={setting} injected nothing:\n{correct.output}"
+    assert broken.exit_code != 0, f"behave should exit non-zero with the {MUTANT} model:\n{broken.output}"
+    assert broken.statuses.get(SCALE_DOWN) == "failed", broken.output
+    assert broken.failed_steps[SCALE_DOWN].endswith(": failed"), \
+        f"under chaos={setting} {SCALE_DOWN!r} should fail on its assertion: {broken.failed_steps[SCALE_DOWN]}"
+    assert broken.statuses.get(SCALE_UP) == "passed", broken.output
+    for run in (correct, broken):
+        assert _namespaces_left(run.output) == "none", f"namespaces left under chaos={setting}: {run.output}"
