@@ -183,7 +183,8 @@ class Cluster:
                 f"no running, ready BudAIScaler controller pod labelled {CONTROLLER_SELECTOR} in namespace "
                 f"{controller_namespace!r}: install or start the controller (kubectl get pods -n "
                 f"{controller_namespace} -l {CONTROLLER_SELECTOR}), or name its namespace with "
-                "-D controller_namespace=NS")
+                "-D controller_namespace=NS" + _not_ready_pods(self.list("v1", "Pod", controller_namespace,
+                                                                         CONTROLLER_SELECTOR)))
         images = tuple(c.get("image", "") for p in pods for c in p["spec"].get("containers", []))
         return ControllerInfo(controller_namespace, tuple(p["metadata"]["name"] for p in pods), images)
 
@@ -378,3 +379,16 @@ def _discovery_cache_file() -> str:
     if _DISCOVERY_CACHE is None:
         _DISCOVERY_CACHE = tempfile.TemporaryDirectory(prefix="budspec-discovery-")
     return os.path.join(_DISCOVERY_CACHE.name, f"{next(_DISCOVERY_CACHE_NUMBERS)}.json")
+
+
+def _not_ready_pods(pods: list[dict]) -> str:
+    """`; its pods: NAME (Reason: first line of the message)`: why a controller pod is not ready, when it says."""
+    said = []
+    for pod in pods:
+        states = [c.get("state", {}) for c in pod.get("status", {}).get("containerStatuses", [])]
+        why = next((w for s in states for w in (s.get("waiting"), s.get("terminated")) if w), None)
+        if why is not None:
+            message = (why.get("message") or "").strip().splitlines()
+            said.append(f"{pod['metadata']['name']} ({why.get('reason', '?')}"
+                        f"{': ' + message[0] if message else ''})")
+    return f"; its pods: {', '.join(said)}" if said else ""

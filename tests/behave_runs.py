@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
@@ -55,12 +55,19 @@ def scenario_lines(feature: str) -> dict[str, int]:
     return {s.key: s.line for s in spec_scenarios(feature)}
 
 
+def _features(report: Path) -> list[dict]:
+    """behave's JSON report; none when behave could not start (it leaves the file empty or absent)."""
+    text = report.read_text() if report.exists() else ""
+    return json.loads(text) if text.strip() else []
+
+
 @dataclass
 class Run:
     exit_code: int
     statuses: dict[str, str]        # scenario key -> passed / failed / error / skipped
     failed_steps: dict[str, str]    # scenario key -> "<keyword> <step>: <status>" of its first bad step
     output: str
+    errors: dict[str, str] = field(default_factory=dict)  # scenario key -> its first bad step's error message
 
 
 def run_behave(chosen: Iterable[SpecScenario], report: Path, *args: str, runner: list[str] | None = None) -> Run:
@@ -70,8 +77,8 @@ def run_behave(chosen: Iterable[SpecScenario], report: Path, *args: str, runner:
     command = [*(runner or [sys.executable, "-m", "behave"]), *(s.location for s in chosen),
                "-f", "json", "-o", str(report), "--no-junit", *args]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    statuses, failed_steps = {}, {}
-    elements = [(f, e) for f in (json.loads(report.read_text()) if report.exists() else [])
+    statuses, failed_steps, errors = {}, {}, {}
+    elements = [(f, e) for f in _features(report)
                 for e in f.get("elements", [])]
     for feature, element in elements:
         if element.get("type") != "scenario":
@@ -84,4 +91,6 @@ def run_behave(chosen: Iterable[SpecScenario], report: Path, *args: str, runner:
         bad = next((s for s in element["steps"] if s.get("result", {}).get("status") not in (None, "passed")), None)
         if bad is not None:
             failed_steps[key] = f"{bad['keyword']} {bad['name']}: {bad['result']['status']}"
-    return Run(done.returncode, statuses, failed_steps, done.stdout[-3000:] + done.stderr[-3000:])
+            message = bad["result"].get("error_message") or ""
+            errors[key] = "\n".join(message) if isinstance(message, list) else message
+    return Run(done.returncode, statuses, failed_steps, done.stdout[-3000:] + done.stderr[-3000:], errors)

@@ -109,10 +109,11 @@ def test_a_well_behaved_client_retries_429_with_retry_after_and_5xx_on_reads(met
 
 # -- the matrix: chaos never turns a failure into a pass ------------------------------------
 
-def _run(setting: str, tmp_path, mutant: str | None):
+def _run(setting: str, tmp_path, mutant: str | None, runner: list[str] | None = None):
     chosen = [s for s in spec_scenarios("scaling") if s.key in (SCALE_UP, SCALE_DOWN)]
     assert len(chosen) == 2
-    runner = [sys.executable, "tests/mutants/run.py", mutant] if mutant else None
+    if mutant:
+        runner = [sys.executable, "tests/mutants/run.py", mutant]
     return run_behave(chosen, tmp_path / f"{setting}-{mutant or 'correct'}.json",
                       "-D", f"chaos={setting},rate={RATE}", "-D", f"artifacts={tmp_path / 'artifacts'}",
                       runner=runner)
@@ -139,3 +140,17 @@ def test_under_chaos_the_correct_model_passes_and_a_broken_one_still_fails(setti
     assert broken.statuses.get(SCALE_UP) == "passed", broken.output
     for run in (correct, broken):
         assert _namespaces_left(run.output) == "none", f"namespaces left under chaos={setting}: {run.output}"
+
+
+def test_without_its_retries_the_correct_model_fails_under_errors(tmp_path):
+    """The matrix passes because the clients retry, not because the faults miss what matters: with every
+    client's retries off (the suite's and the operator's) the same run fails, on an injected error."""
+    run = _run("errors", tmp_path, None, runner=[sys.executable, "tests/no_retries.py"])
+    assert run.exit_code != 0, f"with no retries the correct model should fail under chaos=errors:\n{run.output}"
+    passed = {key for key, status in run.statuses.items() if status == "passed"}
+    assert passed != {SCALE_UP, SCALE_DOWN}, f"both scenarios passed with no retries under chaos=errors:\n{run.output}"
+    said = "\n".join([*run.errors.values(), run.output])
+    assert re.search(r"\((429|500|409)\)|\b(TooManyRequests|InternalError|Conflict)\b", said), \
+        f"the run should fail on an injected API error, it said:\n{said}"
+    left = re.search(r"^chaos: .*; suite namespaces not deleted: (.+)$", run.output, re.MULTILINE)
+    assert left is None or left.group(1) == "none", f"namespaces left with no retries: {run.output}"

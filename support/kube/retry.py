@@ -12,6 +12,8 @@ to the new version (the operator's status writes do; `kubernetes.utils.retry.ret
 
 from __future__ import annotations
 
+from typing import Callable
+
 from kubernetes import config as k8s_config
 from kubernetes.client import ApiClient, Configuration
 from urllib3.util.retry import Retry
@@ -33,8 +35,18 @@ def well_behaved() -> Retry:
                             raise_on_status=False)
 
 
+_policy: Callable[[], Retry] = well_behaved
+
+
+def use_policy(policy: Callable[[], Retry]) -> None:
+    """The retry policy of every client made from now on. Only tests/no_retries.py changes it, to show
+    that without the retries above the spec fails under `-D chaos=errors` (the retries matter)."""
+    global _policy
+    _policy = policy
+
+
 def retrying(configuration: Configuration) -> Configuration:
-    configuration.retries = well_behaved()
+    configuration.retries = _policy()
     return configuration
 
 
