@@ -85,7 +85,12 @@ class Scenario:
                                        within=NAMESPACE_GONE_TIMEOUT, what=f"namespace {namespace} to finish terminating")
         labels = {**MANAGED_BY, RUN_LABEL: _slug(feature)[:63]}
         owns = target.cluster.create_namespace(namespace, labels)
-        feed = target.cluster.feed(namespace, target.clock).start()
+        try:
+            feed = target.cluster.feed(namespace, target.clock).start()
+        except BaseException:  # no world to end yet: the namespace it made must not outlive the failure
+            if owns:
+                target.cluster.delete_namespace(namespace)
+            raise
         world = cls(target, namespace, owns, mocks=None, feed=feed)  # type: ignore[arg-type]
         world.mocks = MockDriver(target.cluster, pods=world.workload_pods_of)
         return world

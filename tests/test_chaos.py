@@ -69,6 +69,13 @@ def test_the_same_seed_meets_the_same_faults_and_another_seed_others():
     assert 30 <= injected <= 90, f"about 20 % of 300 requests should meet a fault, {injected} did"
 
 
+def test_a_scenario_namespace_s_random_part_does_not_change_the_faults():
+    plan = ChaosPlan(frozenset({"errors"}), 0.3, seed=5)
+    one = _answers(ApiFaults(plan), _requests("POST", 100, "/api/v1/namespaces/budspec-scaling-3fa9c1/configmaps"))
+    other = _answers(ApiFaults(plan), _requests("POST", 100, "/api/v1/namespaces/budspec-scaling-0b12ee/configmaps"))
+    assert one == other and any(one), "two runs of a scenario should meet the same faults whatever its namespace"
+
+
 def test_reads_meet_500_or_429_updates_409_or_429_other_writes_only_429():
     plan = ChaosPlan(frozenset({"errors"}), 1.0)
     assert set(_answers(ApiFaults(plan), _requests("GET", 200))) == {500, 429}
@@ -109,13 +116,13 @@ def test_a_well_behaved_client_retries_429_with_retry_after_and_5xx_on_reads(met
 
 # -- the matrix: chaos never turns a failure into a pass ------------------------------------
 
-def _run(setting: str, tmp_path, mutant: str | None, runner: list[str] | None = None):
+def _run(setting: str, tmp_path, mutant: str | None, *extra: str, runner: list[str] | None = None):
     chosen = [s for s in spec_scenarios("scaling") if s.key in (SCALE_UP, SCALE_DOWN)]
     assert len(chosen) == 2
     if mutant:
         runner = [sys.executable, "tests/mutants/run.py", mutant]
     return run_behave(chosen, tmp_path / f"{setting}-{mutant or 'correct'}.json",
-                      "-D", f"chaos={setting},rate={RATE}", "-D", f"artifacts={tmp_path / 'artifacts'}",
+                      "-D", f"chaos={setting},rate={RATE}", "-D", f"artifacts={tmp_path / 'artifacts'}", *extra,
                       runner=runner)
 
 
@@ -142,15 +149,19 @@ def test_under_chaos_the_correct_model_passes_and_a_broken_one_still_fails(setti
         assert _namespaces_left(run.output) == "none", f"namespaces left under chaos={setting}: {run.output}"
 
 
-def test_without_its_retries_the_correct_model_fails_under_errors(tmp_path):
-    """The matrix passes because the clients retry, not because the faults miss what matters: with every
-    client's retries off (the suite's and the operator's) the same run fails, on an injected error."""
-    run = _run("errors", tmp_path, None, runner=[sys.executable, "tests/no_retries.py"])
-    assert run.exit_code != 0, f"with no retries the correct model should fail under chaos=errors:\n{run.output}"
+@pytest.mark.parametrize("whose", ["every client", "the suite's client only"])
+def test_without_its_retries_the_correct_model_fails_under_errors(whose, tmp_path):
+    """The matrix passes because the clients retry, not because the faults miss what matters: with the
+    retries off (the suite's and the operator's, or only the suite's) the same run fails, on an injected error."""
+    runner = [sys.executable, "tests/no_retries.py", *(["--suite-only"] if whose.endswith("only") else [])]
+    plain = tmp_path / "plain.txt"  # behave's JSON keeps no message for a step in error; its plain output does
+    run = _run("errors", tmp_path, None, "-f", "plain", "-o", str(plain), runner=runner)
+    assert run.exit_code != 0, f"with no retries for {whose} the correct model should fail under chaos=errors:\n" \
+                               f"{run.output}"
     passed = {key for key, status in run.statuses.items() if status == "passed"}
-    assert passed != {SCALE_UP, SCALE_DOWN}, f"both scenarios passed with no retries under chaos=errors:\n{run.output}"
-    said = "\n".join([*run.errors.values(), run.output])
+    assert passed != {SCALE_UP, SCALE_DOWN}, f"both scenarios passed with no retries for {whose}:\n{run.output}"
+    said = "\n".join([*run.errors.values(), run.output, plain.read_text() if plain.exists() else ""])
     assert re.search(r"\((429|500|409)\)|\b(TooManyRequests|InternalError|Conflict)\b", said), \
         f"the run should fail on an injected API error, it said:\n{said}"
     left = re.search(r"^chaos: .*; suite namespaces not deleted: (.+)$", run.output, re.MULTILINE)
-    assert left is None or left.group(1) == "none", f"namespaces left with no retries: {run.output}"
+    assert left is None or left.group(1) == "none", f"namespaces left with no retries for {whose}: {run.output}"

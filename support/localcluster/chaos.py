@@ -14,7 +14,8 @@
 
 Everything is seeded: a request's fate is a hash of (seed, verb, path, how many such requests
 came before), the mid-scenario events' times and victims come from a seeded generator, so a
-run under the same seed meets the same faults. Pod proxy and log requests (the mock programs'
+run under the same seed meets the same faults. The random part of a scenario's namespace
+(`budspec-scaling-3fa9c1`) is left out of the path, or no two runs would. Pod proxy and log requests (the mock programs'
 own endpoints) are left alone.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -32,6 +34,7 @@ from support.localcluster.apiserver.request import Request, Response
 from support.localcluster.errors import ApiError
 
 RETRY_AFTER_SECONDS = 1
+RANDOM_NAMESPACE_PART = re.compile(r"(/namespaces/[a-z0-9-]+?)-[0-9a-f]{6}(?=/|$)")  # support/scenario.py's names
 PERIODS = {"pod-kill": (90.0, 150.0), "controller-restart": (150.0, 250.0), "watch-drop": (45.0, 75.0)}
 CONTROLLER_LABEL = ("control-plane", "controller-manager")
 READS = ("GET", "HEAD")
@@ -49,12 +52,13 @@ class ApiFaults:
     def __call__(self, request: Request) -> Response | None:
         if "/proxy" in request.path or request.path.endswith("/log"):
             return None
-        key = (request.method, request.path)
+        path = RANDOM_NAMESPACE_PART.sub(r"\1", request.path)
+        key = (request.method, path)
         with self._lock:
             nth = self._seen[key]
             self._seen[key] += 1
-        draw = _uniform(self.plan.seed, request.method, request.path, nth)
-        if self.plan.has("latency") and _uniform(self.plan.seed, "latency", request.path, nth) < self.plan.rate:
+        draw = _uniform(self.plan.seed, request.method, path, nth)
+        if self.plan.has("latency") and _uniform(self.plan.seed, "latency", path, nth) < self.plan.rate:
             self._sleep(0.01 + 0.05 * draw)
             self._count("latency")
         if not self.plan.has("errors") or draw >= self.plan.rate:
