@@ -41,17 +41,19 @@ Feature: Scaling ahead of the load
     Then the scaler predicted at least 2 replicas before GPU cache usage reached 60%
 
   # Two scalers predict the same metric on different workloads: each predicts
-  # from its own history. Known gap: the controller keeps one history per metric
-  # name for all scalers (and never writes status.predictionStatus).
+  # from its own history, so the quiet one foresees 1 replica. Known gap: the
+  # controller keeps one history per metric name for all scalers, and the busy
+  # workload's readings make the quiet one foresee more (and it never writes
+  # status.predictionStatus).
   @known-gap @quirk.predictor-shared-by-metric @quirk.prediction-status-never-written
   Scenario: Each scaler predicts from its own workload's history
     Given the inference simulator is running
     And GPU cache usage is 65% on every pod of the inference simulator
-    And GPU cache usage is 100% on every pod of the learning metrics server
+    And GPU cache usage is 30% on every pod of the learning metrics server
     And the scaler configured in "prediction-test" is applied without its schedule hints
     And the scaler configured in "basic-test" is applied
     When the traffic runs for 3 minutes
-    Then the scaler "llm-inference-scaler" predicts 1 replica
+    Then the scaler "prediction-scaler" predicts 1 replica
 
   # Each tick the load asks for 4 replicas; a prediction trusted (confidence 0.7
   # or more) is blended in with weight 0.3 x its confidence, so a foreseen 7
@@ -92,8 +94,10 @@ Feature: Scaling ahead of the load
     When GPU cache usage climbs from 56% to 66% over 8 minutes on every inference pod
     Then the desired replicas rose above 4 before GPU cache usage reached 66%
 
-  # Known gap: the controller never writes status.predictionStatus.
-  @known-gap @quirk.prediction-status-never-written
+  # Known gap: the controller never writes status.predictionStatus; and with one
+  # history per metric name for all its scalers, the earlier scenarios' loads
+  # blur what it predicts.
+  @known-gap @quirk.prediction-status-never-written @quirk.predictor-shared-by-metric
   Scenario: The scaler reports what it predicts and how confident it is
     Given the inference deployment runs 4 replicas
     And the scaler configured in "prediction-test" is applied with these settings

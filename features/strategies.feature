@@ -28,8 +28,9 @@ Feature: Scaling strategies: KPA's stable and panic windows, and handing a workl
     And the inference deployment follows the desired replicas within 60 seconds
 
   # Known gap: the controller's KPA reads only the current tick, so a spike of a
-  # few seconds scales the workload as a lasting load would.
-  @known-gap @quirk.kpa-windows-unused
+  # few seconds scales the workload as a lasting load would; and, with the panic
+  # threshold divided by 100, the spike alone is a burst that scales up in panic.
+  @known-gap @quirk.kpa-windows-unused @quirk.panic-threshold-as-percent
   Scenario: A short spike is averaged away by the stable window
     Given the KPA scaler is calm at 1 replica
     When GPU cache usage rises to 60% on every inference pod
@@ -38,8 +39,10 @@ Feature: Scaling strategies: KPA's stable and panic windows, and handing a workl
     Then the desired replicas stay at 1 for 60 seconds
 
   # Known gap: the controller decides panic per tick, with no hold and no word
-  # of entering or leaving it, and scales down as soon as the burst is over.
-  @known-gap @quirk.kpa-windows-unused
+  # of entering or leaving it, and scales down as soon as the burst is over; and,
+  # with the panic threshold divided by 100, the low load after it is still a
+  # burst, so panic is never left.
+  @known-gap @quirk.kpa-windows-unused @quirk.panic-threshold-as-percent
   Scenario: Panic mode is entered on a burst and left a stable window later, and KPA says so
     Given the KPA scaler is calm at 1 replica
     When GPU cache usage rises to 100% on every inference pod
