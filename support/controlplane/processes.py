@@ -2,7 +2,8 @@
 
 Each process gets its own session (so a Ctrl-C in the starting shell does not reach
 it) and a log file. `stop` checks that the pid still runs the recorded program before
-signalling it, so a pid the kernel has since reused is never touched.
+signalling it, so a pid the kernel has since reused is never touched. Every wait polls
+through support.waiting on the real clock.
 """
 
 from __future__ import annotations
@@ -10,9 +11,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from hamcrest import any_of, equal_to, starts_with
+
+from support.clock import RealClock
+from support.waiting import Poller, WaitTimeout
+
+KILL_WAIT = 5.0  # seconds a SIGKILLed process may take to be gone
 
 
 @dataclass(frozen=True)
@@ -33,18 +40,24 @@ def start(name: str, argv: list[str], log: Path, env: dict[str, str] | None = No
         child = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  start_new_session=True, env=env, cwd=cwd)
     process = Process(name, child.pid, argv[0], str(log))
-    _settle(process, child)
+    try:
+        _settle(process, child)
+    except WaitTimeout:  # a process we could not recognise later could not be stopped: do not leave it
+        child.kill()
+        child.wait()
+        raise
     return process
 
 
 def _settle(process: Process, child: subprocess.Popen, within: float = 5.0) -> None:
     """Popen returns while exec is still placing the new program's arguments: until they are there,
-    /proc/PID/cmdline reads empty and the process would look like someone else's."""
-    deadline = time.monotonic() + within
-    while child.poll() is None and time.monotonic() < deadline:
-        if _cmdline(process.pid)[:1] == [process.program]:
-            return
-        time.sleep(0.01)
+    /proc/PID/cmdline reads empty and the process would look like someone else's (and never be stopped)."""
+    def program() -> str:
+        code = child.poll()
+        return f"exited with {code}" if code is not None else (_cmdline(process.pid)[:1] or [""])[0]
+
+    _poller(0.01).eventually(program, any_of(equal_to(process.program), starts_with("exited")), within=within,
+                             what=f"{process.name} (pid {process.pid}) to run {process.program}")
 
 
 def _cmdline(pid: int) -> list[str]:
@@ -68,17 +81,26 @@ def stop(process: Process, grace: float = 10.0) -> bool:
         _reap(process.pid)
         return False
     os.kill(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while is_running(process) and time.monotonic() < deadline:
-        _reap(process.pid)
-        time.sleep(0.1)
-    if is_running(process):
-        os.kill(process.pid, signal.SIGKILL)
-        while is_running(process):
-            _reap(process.pid)
-            time.sleep(0.05)
-    _reap(process.pid)
+    try:
+        _wait_gone(process, within=grace, after="SIGTERM")
+    except WaitTimeout:
+        if is_running(process):
+            os.kill(process.pid, signal.SIGKILL)
+        _wait_gone(process, within=max(grace, KILL_WAIT), after="SIGKILL")
     return True
+
+
+def _wait_gone(process: Process, within: float, after: str) -> None:
+    def running() -> bool:
+        _reap(process.pid)  # our own child leaves no zombie
+        return is_running(process)
+
+    _poller(0.1).eventually(running, equal_to(False), within=within,
+                            what=f"{process.name} (pid {process.pid}) to exit after {after}")
+
+
+def _poller(interval: float) -> Poller:
+    return Poller(RealClock(), interval=interval)
 
 
 def _reap(pid: int) -> None:
