@@ -17,7 +17,8 @@ from support import diagnostics, progress
 from support.gaps import GapLedger
 from support.report.hooks import RunReporter
 from support.report.redact import Redactor, shared as shared_redactor
-from support.scenario import Scenario, starting_times
+from support.scenario import Scenario
+from support.scenario_time import starting_times
 from support.settings import SettingsError, from_sources
 from support.target import Target
 

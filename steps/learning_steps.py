@@ -180,7 +180,7 @@ def step_saved(context, within):
     saved = world.poller.eventually(lambda: learning_data.saved_data_points(world.learning_configmap()),
                                     greater_than(0), within=within,
                                     what="the data points saved in the scaler's learning ConfigMap")
-    world.saved_data_points = saved
+    world.state.saved_data_points = saved
     assert_that(_saved_configmap(context)["metadata"]["name"],
                 equal_to(learning_data.configmap_name(world.scaler_name())), "the learning ConfigMap's name")
 
@@ -201,7 +201,7 @@ def step_restart(context):
 
 @then("the collected data points continue from where they were saved within {within:Duration}")
 def step_continue(context, within):
-    saved = context.world.saved_data_points
+    saved = context.world.state.saved_data_points
     assert_that(saved, is_not(none()), "the data points an earlier step saw saved in the learning ConfigMap")
     context.world.poller.eventually(context.world.collected_data_points, greater_than_or_equal_to(saved),
                                     within=within, what=f"the collected data points to continue from {saved}")

@@ -42,19 +42,19 @@ def step_climb(context, start, end, over):
     for usage in ramp(start, end, over, CLIMB_STEP):
         _set_and_log(context, usage)
         world.poller.hold(CLIMB_STEP)
-        world.replicas_log.append((usage, world.desired_replicas()))
+        world.state.replicas_log.append((usage, world.desired_replicas()))
 
 
 def _set_and_log(context, usage):
     world = context.world
     world.tell_inference_pods("/set", gpu_cache=round(usage, 3))  # asserts that a running pod took it
-    world.load_log.append((world.now(), usage))
+    world.state.load_log.append((world.now(), usage))
 
 
 @then("the scaler predicted at least {count:d} replicas before GPU cache usage reached {level:Percent}")
 def step_predicted_before(context, count, level):
     world = context.world
-    reached = next((t for t, usage in world.load_log if usage >= level), None)
+    reached = next((t for t, usage in world.state.load_log if usage >= level), None)
     assert_that(reached, is_not(none()), f"GPU cache usage never reached {level}% in this scenario")
     recorder = world.prediction_recorder()
     recorder.check()
@@ -67,7 +67,7 @@ def step_predicted_before(context, count, level):
 
 @then("the desired replicas rose above {count:d} before GPU cache usage reached {level:Percent}")
 def step_rose_before(context, count, level):
-    seen = context.world.replicas_log
+    seen = context.world.state.replicas_log
     assert_that(seen, is_not(empty()), "the desired replicas seen while GPU cache usage climbed")
     below = [desired for usage, desired in seen if usage < level]
     assert_that(max(below, default=0), greater_than(count),
@@ -77,7 +77,7 @@ def step_rose_before(context, count, level):
 
 @then("the desired replicas stayed at {count:d} while GPU cache usage climbed")
 def step_stayed_while_climbing(context, count):
-    seen = context.world.replicas_log
+    seen = context.world.state.replicas_log
     assert_that(seen, is_not(empty()), "the desired replicas seen while GPU cache usage climbed")
     assert_that({desired for _, desired in seen}, equal_to({count}),
                 f"the desired replicas while GPU cache usage climbed ({_brief(seen)})")

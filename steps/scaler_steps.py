@@ -120,13 +120,13 @@ def step_stay_at(context, count, for_):
 
 @then("the desired replicas hold for {for_:Duration}")
 def step_hold(context, for_):
-    held = context.world.held_replicas = context.world.desired_replicas()
+    held = context.world.state.held_replicas = context.world.desired_replicas()
     _consistently_desired(context, equal_to(held), for_)
 
 
 @then("the desired replicas then fall within {within:Duration}")
 def step_then_fall(context, within):
-    held = context.world.held_replicas
+    held = context.world.state.held_replicas
     assert_that(held, is_not(none()), 'the replicas an earlier "the desired replicas hold" step saw')
     _eventually_desired(context, less_than(held), within, f"to fall below {held}")
 

@@ -4,7 +4,7 @@ from behave import given, then, when
 from hamcrest import equal_to, is_
 
 from support.matchers import all_equal
-from support.scenario import SIDE_SERVICES
+from support.workloads import SIDE_SERVICES
 
 WORKLOAD_READY_TIMEOUT = 120
 

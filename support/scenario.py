@@ -4,7 +4,8 @@ Steps talk to this object only (tests/test_steps_use_the_facade.py): never to
 the cluster, the target or the settings. It knows the scenario's scaler and its
 inference workload, and reads them back as the business facts the features
 speak of (desired replicas, ready replicas, the Ready condition, learning
-status). What one step hands to a later one is a typed field of its own.
+status). What one step hands to a later one is a typed field of `world.state`
+(support/scenario_state.py); cluster time is support/scenario_time.py.
 """
 
 from __future__ import annotations
@@ -12,51 +13,29 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from hamcrest import assert_that, greater_than, is_, is_not
 
 from support import client_load, learning_data, manifests, scaler_settings
-from support.cluster import MANAGED_BY, SCALER_API, SCALER_KIND, ObjectRef, PreconditionError, ScalerStatus, is_ready
+from support.cluster import MANAGED_BY, SCALER_API, SCALER_KIND, ObjectRef, ScalerStatus, is_ready
 from support.feed import NamespaceFeed
 from support.mockctl import MockDriver, Workload
 from support.recording import PredictionRecorder
-from support.target import Target, seconds_until
+from support.scenario_state import ScenarioState
+from support.scenario_time import ClusterTime
+from support.target import Target
 from support.traffic import SharedDemand
 from support.waiting import ON_CHANGES, ON_PODS, Duty, Poller
+from support.workloads import INFERENCE_WORKLOADS, SIDE_SERVICES, InferenceWorkload
 
 RUN_LABEL = "budaiscaler-spec/feature"
 NAMESPACE_GONE_TIMEOUT = 180.0
 CONTROLLER_FIRST_WRITE_TIMEOUT = 120.0  # leader election after a restart takes ~15 s on BudAIScaler
 
 
-@dataclass(frozen=True)
-class InferenceWorkload:
-    """A mock inference workload: the manifest that deploys it and where its metrics are served."""
-
-    manifest: str
-    deployment: str
-    metrics_port: int
-
-    @property
-    def port(self) -> int:
-        return self.metrics_port
-
-
-INFERENCE_WORKLOADS = {
-    "inference simulator": InferenceWorkload("simulator", "llm-inference-sim", 9000),
-    "learning metrics server": InferenceWorkload("learning-metrics-server", "learning-metrics-server", 8000),
-    "mock vLLM metrics server": InferenceWorkload("metrics-server", "mock-vllm-metrics", 8000),
-}
-# Services a scenario runs beside its inference workload (what BudAIScaler reads besides the pods).
-SIDE_SERVICES = {
-    "DCGM exporter": InferenceWorkload("dcgm-server", "mock-dcgm-exporter", 9400),
-}
-
-
 @dataclass(slots=True)  # slots: a step cannot hang an untyped value on the scenario
-class Scenario:
+class Scenario(ClusterTime):
     target: Target
     namespace: str
     owns_namespace: bool
@@ -66,15 +45,9 @@ class Scenario:
     workload: InferenceWorkload | None = None
     feed: NamespaceFeed | None = None
     duties: list = field(default_factory=list)  # extra waiting duties: (duty, ON_PODS | ON_CHANGES)
-    # What one step hands to a later one, a field each:
-    held_replicas: int | None = None            # "the desired replicas hold" -> "then fall"
-    saved_data_points: int | None = None        # "learning data is saved" -> "continue from where they were saved"
-    recorder: PredictionRecorder | None = None  # "predictions are being recorded" -> what was predicted
-    demand: SharedDemand | None = None          # the traffic shared by the pods, once a step set it
-    load_log: list[tuple[float, float]] = field(default_factory=list)  # (cluster time, GPU cache %) as set
     side_services: dict[str, InferenceWorkload] = field(default_factory=dict)  # running beside the workload, by label
-    replicas_log: list[tuple[float, int]] = field(default_factory=list)  # (GPU cache % set, desired replicas then)
     load_generator: client_load.LoadGenerator | None = None  # deployed by the first "N clients send requests"
+    state: ScenarioState = field(default_factory=ScenarioState)  # what one step hands to a later one
 
     @classmethod
     def begin(cls, target: Target, feature: str) -> "Scenario":
@@ -277,23 +250,23 @@ class Scenario:
 
     def shared_demand(self) -> SharedDemand:
         """The scenario's shared traffic (created on first use, kept applied while waiting)."""
-        if self.demand is None:
-            self.demand = SharedDemand(self.mocks, self.metrics_endpoint(), self.running_pods)
-            self.add_duty(self.demand.apply, on=ON_PODS)
-        return self.demand
+        if self.state.demand is None:
+            self.state.demand = SharedDemand(self.mocks, self.metrics_endpoint(), self.running_pods)
+            self.add_duty(self.state.demand.apply, on=ON_PODS)
+        return self.state.demand
 
     def record_predictions(self) -> PredictionRecorder:
         """Record, once per controller tick while the scenario waits, what the scaler predicts and what runs."""
-        self.recorder = PredictionRecorder(self.predicted_and_running_replicas, self.target.clock,
-                                           look_ahead=self.look_ahead_seconds())
-        self.add_duty(self.recorder.observe, on=ON_CHANGES)
-        return self.recorder
+        self.state.recorder = PredictionRecorder(self.predicted_and_running_replicas, self.target.clock,
+                                                 look_ahead=self.look_ahead_seconds())
+        self.add_duty(self.state.recorder.observe, on=ON_CHANGES)
+        return self.state.recorder
 
     def prediction_recorder(self) -> PredictionRecorder:
-        if self.recorder is None:
+        if self.state.recorder is None:
             raise LookupError("nothing recorded the scaler's predictions in this scenario: start with "
                               "\"the scaler's predictions are being recorded\"")
-        return self.recorder
+        return self.state.recorder
 
     def predicted_and_running_replicas(self) -> tuple[int | None, int, float | None]:
         """What the scaler predicts now (None if it says nothing), what the Deployment runs, and the
@@ -375,43 +348,11 @@ class Scenario:
     def collected_data_points(self) -> int:
         return learning_data.parse_count(self.learning_status().get("dataPointsCollected"))
 
-    def seconds_until(self, hour: int, minute: int = 0) -> float:
-        """Cluster time from now to the next hh:mm (UTC); only on a virtual clock (audit item 10)."""
-        if not self.target.clock.is_virtual:
-            raise PreconditionError(f"waiting until {hour:02d}:{minute:02d} cluster time needs the embedded "
-                                    "cluster's virtual clock (on a real cluster it could hold for hours): tag the "
-                                    "scenario @use.with_target=local")
-        return seconds_until(self.target.clock.now(), None, hour, minute)
-
-    def cluster_time_text(self, at: float) -> str:
-        """RFC 3339 (UTC, whole seconds) of a time of this scenario's clock, as the cluster writes it."""
-        return datetime.fromtimestamp(at + self.target.server_offset, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    def now(self) -> float:
-        """The cluster time the suite's waits run on (epoch seconds)."""
-        return self.target.clock.now()
-
-    def cluster_time_of(self, timestamp: str) -> float:
-        """An RFC 3339 timestamp of the cluster's clock (the API server's), on this suite's clock."""
-        return datetime.fromisoformat(timestamp).timestamp() - self.target.server_offset
-
-    def age_of(self, timestamp: str) -> float:
-        """Seconds of cluster time since an RFC 3339 timestamp of the cluster's clock (the API server's)."""
-        return self.now() - self.cluster_time_of(timestamp)
-
     def artifacts_directory(self) -> Path:
         """Where this scenario's reports and diagnostics go (created)."""
         directory = self.target.settings.artifacts / self.namespace
         directory.mkdir(parents=True, exist_ok=True)
         return directory
-
-    def scaler_uid(self) -> str:
-        return self._scaler_object()["metadata"]["uid"]
-
-    def latest_time_of_day(self, hour: int, minute: int = 0) -> float:
-        """Cluster time (epoch seconds) of the latest hh:mm (UTC) that is not in the future."""
-        now = self.target.clock.now()
-        return now - (86400 - seconds_until(now, None, hour, minute)) % 86400
 
     def restart_controller(self) -> None:
         """Restart the controller and wait until the new one has written this scenario's scaler's status.
@@ -455,14 +396,6 @@ def _drop(document: dict, path: tuple[str, ...]) -> None:
     for key in path[:-1]:
         parent = parent.get(key) or {}
     parent.pop(path[-1], None)
-
-
-START_TAG = re.compile(r"starts\.(\w+)\.(\d{1,2}):(\d{2})")
-
-
-def starting_times(tags) -> list[tuple[str, int, int]]:
-    """`@starts.Monday.10:00` -> [("Monday", 10, 0)]: the cluster time a scenario must start at."""
-    return [(m.group(1), int(m.group(2)), int(m.group(3))) for t in tags if (m := START_TAG.fullmatch(t))]
 
 
 def _slug(text: str) -> str:

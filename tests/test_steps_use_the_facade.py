@@ -64,9 +64,11 @@ def test_steps_use_only_what_the_facade_declares(path):
 
 def test_a_step_cannot_hang_an_untyped_value_on_the_scenario():
     world = Scenario(target=None, namespace="ns", owns_namespace=False, mocks=None)  # type: ignore[arg-type]
-    world.held_replicas = 3
+    world.state.held_replicas = 3
     with pytest.raises(AttributeError):
         world.notes = {"held replicas": 3}  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        world.state.notes = {"held replicas": 3}  # type: ignore[attr-defined]
 
 
 def test_the_checks_see_an_offence():

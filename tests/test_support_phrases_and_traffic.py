@@ -13,7 +13,7 @@ from support.learning_data import bucket_index, saved_data_points, seasonal_buck
 from support.matchers import all_equal, each_between
 from support.phrases import parse_duration, parse_percent
 from support.recording import PredictionRecorder, RecorderFailing
-from support.scenario import starting_times
+from support.scenario_time import starting_times
 from support.target import seconds_until
 from support.traffic import SharedDemand, parse_demand, ramp
 from support.waiting import ON_CHANGES, Poller

@@ -68,7 +68,7 @@ class ScenarioRecorder:
 
     def prediction(self) -> dict | None:
         """What a PredictionRecorder in the scenario paired up: predictions against what then ran."""
-        recorder = self.world.recorder
+        recorder = self.world.state.recorder
         if recorder is None:
             return None
         start = self.timeline.start

@@ -1,0 +1,29 @@
+"""The mock workloads a scenario deploys, by the names the features give them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InferenceWorkload:
+    """A mock inference workload: the manifest that deploys it and where its metrics are served."""
+
+    manifest: str
+    deployment: str
+    metrics_port: int
+
+    @property
+    def port(self) -> int:
+        return self.metrics_port
+
+
+INFERENCE_WORKLOADS = {
+    "inference simulator": InferenceWorkload("simulator", "llm-inference-sim", 9000),
+    "learning metrics server": InferenceWorkload("learning-metrics-server", "learning-metrics-server", 8000),
+    "mock vLLM metrics server": InferenceWorkload("metrics-server", "mock-vllm-metrics", 8000),
+}
+# Services a scenario runs beside its inference workload (what BudAIScaler reads besides the pods).
+SIDE_SERVICES = {
+    "DCGM exporter": InferenceWorkload("dcgm-server", "mock-dcgm-exporter", 9400),
+}
