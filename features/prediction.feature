@@ -30,8 +30,10 @@ Feature: Scaling ahead of the load
     Then the desired replicas stay at 1 for 3 minutes
 
   # Known gap: the controller never writes status.predictionStatus, so its
-  # prediction cannot be seen before it acts.
-  @known-gap @quirk.prediction-status-never-written
+  # prediction cannot be seen before it acts; and it keeps one history per
+  # metric name for all its scalers, so the flat load an earlier scaler saw (in
+  # a run: the earlier scenarios') flattens the rise it foresees.
+  @known-gap @quirk.prediction-status-never-written @quirk.predictor-shared-by-metric
   Scenario: A rising load is predicted before it reaches the target
     Given the scaler configured in "prediction-test" is applied without its schedule hints
     And the scaler is Ready
