@@ -32,7 +32,7 @@ def test_json_is_compact_and_sizes_count_utf8_bytes_in_binary_units():
 
 
 def test_metadata_round_trips_every_field():
-    meta = Metadata("web", "ns", NOW - 3600, NOW, 42, NOW - 7200, 3, 845)
+    meta = Metadata("web", "ns", NOW - 3600.5, NOW + 0.25, 42, NOW - 7200.75, 3, 845)   # fractions kept
     text = meta.to_json()
     assert (text["version"], text["scalerName"], text["namespace"], text["dataPointCount"], text["profilesCount"],
             text["storageSizeBytes"]) == ("v1", "web", "ns", 42, 3, 845)
