@@ -29,6 +29,7 @@ def test_json_is_compact_and_sizes_count_utf8_bytes_in_binary_units():
     assert storage_size({"x": "ab", "y": "é"}) == 4          # é is two bytes
     assert [format_bytes(n) for n in (0, 1023, 1024, 1536, 1024 * 1024 - 1, 1024 * 1024, 3 * 1024 * 1024 // 2)] == [
         "0B", "1023B", "1.0KiB", "1.5KiB", "1024.0KiB", "1.0MiB", "1.5MiB"]
+    assert format_bytes(100 * 1024 * 1024) == "100.0MiB"
 
 
 def test_metadata_round_trips_every_field():
