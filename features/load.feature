@@ -11,6 +11,10 @@ Feature: Scaling from real request load
   targets, with 1 to 5 replicas, a 30 second scale-up window and a 60 second
   scale-down window.
 
+  Runs on a real cluster as on the embedded one: there the load generator pod's clients
+  send over the cluster network to the llm-d simulator, paced by its flags in
+  mocks/simulator.yaml (on the project's control plane about 3.5 minutes each).
+
   Background:
     Given the inference simulator is running
     And the scaler configured in "load-test" is applied
