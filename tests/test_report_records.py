@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from enum import Enum
 from types import SimpleNamespace
@@ -76,3 +77,15 @@ def test_junit_is_well_formed_xml_with_one_suite_per_feature():
     records[1]["feature"] = "Learning"
     root = ET.fromstring(ET.tostring(junit_tree(records).getroot()))
     assert [s.get("name") for s in root] == ["Scaling", "Learning"] and root.get("tests") == "2"
+
+
+def test_run_json_is_the_indented_dump_of_the_run_whatever_was_encoded_before(tmp_path):
+    from support.report.run import Run
+
+    run = Run.create(tmp_path, banner="b")
+    assert json.loads((tmp_path / run.run_id / "run.json").read_text())["scenarios"] == []
+    for n in range(3):
+        run.add({"name": f"s{n}", "status": "passed", "known_gap": False, "timeline": {"samples": [[n, 1.5]]}})
+        assert (tmp_path / run.run_id / "run.json").read_text() == json.dumps(run.to_dict(), indent=1)
+    run.scenarios[1] = {"name": "replaced", "status": "failed", "known_gap": True}
+    assert run.to_json() == json.dumps(run.to_dict(), indent=1)

@@ -35,6 +35,7 @@ class Run:
     finished: str | None = None
     scenarios: list[dict] = field(default_factory=list)
     redactor: Redactor = field(default_factory=Redactor, repr=False)
+    _encoded: dict[int, tuple[dict, str]] = field(default_factory=dict, repr=False)  # id -> (scenario, its JSON)
 
     @classmethod
     def create(cls, base: Path, banner: str = "", redactor: Redactor | None = None,
@@ -66,8 +67,26 @@ class Run:
 
     def save(self) -> None:
         partial = self.folder / (RUN_FILE + ".part")
-        partial.write_text(json.dumps(self.to_dict(), indent=1))
+        partial.write_text(self.to_json())
         os.replace(partial, self.folder / RUN_FILE)
+
+    def to_json(self) -> str:
+        """`json.dumps(self.to_dict(), indent=1)`, each scenario encoded once: the file is rewritten after
+        every scenario, and encoding all of them each time made a run's report writing quadratic."""
+        data = self.to_dict()
+        scenarios = data.pop("scenarios")
+        head = json.dumps(data, indent=1)
+        if not scenarios:
+            return head[:-2] + ',\n "scenarios": []\n}'
+        items = ",\n  ".join(self._encode(s) for s in scenarios)
+        return head[:-2] + ',\n "scenarios": [\n  ' + items + "\n ]\n}"
+
+    def _encode(self, scenario: dict) -> str:
+        cached = self._encoded.get(id(scenario))
+        if cached is None or cached[0] is not scenario:
+            cached = (scenario, json.dumps(scenario, indent=1).replace("\n", "\n  "))
+            self._encoded[id(scenario)] = cached
+        return cached[1]
 
     def finish(self) -> Path:
         """Write junit.xml and report.html; returns the HTML's path."""
