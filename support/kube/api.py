@@ -166,17 +166,23 @@ def _throttle_credential_refresh(configuration) -> None:
     request (to pick up expiring exec-plugin or OIDC tokens); re-applying sets the host,
     which re-reads the proxy environment: half a millisecond per request, a third of a
     status write against the embedded cluster. Tokens live for minutes; 10 s is fresh enough.
+    The loader's hook installs itself again each time it runs: the throttle wraps it again.
     """
     hook = getattr(configuration, "refresh_api_key_hook", None)
     if hook is None or getattr(hook, "throttled", False):
         return
-    last = [float("-inf")]
+    last, current = [float("-inf")], [hook]
 
     def throttled(config) -> None:
         now = time.monotonic()
         if now - last[0] >= CREDENTIAL_REFRESH_SECONDS:
             last[0] = now
-            hook(config)
+            current[0](config)
+            reinstalled = getattr(config, "refresh_api_key_hook", None)
+            if reinstalled is not throttled:
+                if reinstalled is not None:
+                    current[0] = reinstalled
+                config.refresh_api_key_hook = throttled
 
     throttled.throttled = True
     configuration.refresh_api_key_hook = throttled
