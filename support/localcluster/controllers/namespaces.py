@@ -57,11 +57,13 @@ class NamespaceController:
         namespace = self._store.get("Namespace", None, name)
         if namespace is None or not namespace["metadata"].get("deletionTimestamp"):
             return
+        # read-only looks (peek, list_refs): a sweep runs on every deletion in the namespace, and copying
+        # each object it looks at (and every CRD per remaining object) made a namespace's end quadratic
         for key in list(self._store.kinds_in(name)):
-            obj = self._store.get(key.kind, key.namespace, key.name)
+            obj = self._store.peek(key.kind, key.namespace, key.name)
             if obj is not None and not obj["metadata"].get("deletionTimestamp"):
                 quietly(lambda: self._store.delete(key.kind, key.namespace, key.name))
-        remaining = [o for k in self._store.kinds_in(name) if (o := self._store.get(k.kind, k.namespace, k.name))]
+        remaining = [o for k in list(self._store.kinds_in(name)) if (o := self._store.peek(k.kind, k.namespace, k.name))]
         if remaining:
             self._report(namespace, remaining)
         elif FINALIZER in ((namespace.get("spec") or {}).get("finalizers") or []):
@@ -91,7 +93,7 @@ class NamespaceController:
 
     def _resource(self, kind: str) -> str:
         """How kube-controller-manager names a resource in its messages (`budaiscalers.scaler.bud.studio`)."""
-        for crd in self._store.list(CRD_KIND):
+        for crd in self._store.list_refs(CRD_KIND)[0]:
             names = (crd.get("spec") or {}).get("names") or {}
             if names.get("kind") == kind:
                 return f"{names.get('plural')}.{crd['spec'].get('group')}"

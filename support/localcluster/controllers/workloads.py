@@ -87,7 +87,7 @@ def is_active(pod: dict) -> bool:
 
 
 def terminating_namespace(store: Store, namespace: str) -> bool:
-    found = store.get("Namespace", None, namespace) or {}
+    found = store.peek("Namespace", None, namespace) or {}
     return bool(found.get("metadata", {}).get("deletionTimestamp")) or \
         (found.get("status") or {}).get("phase") == "Terminating"
 
