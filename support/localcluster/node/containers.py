@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import errno
+import functools
 import hashlib
 import inspect
 import re
@@ -139,6 +140,12 @@ def _guarded(runner: Runner, ctx: ContainerContext) -> RunningContainer:
 
 # -- python programs from ConfigMaps -------------------------------------------
 
+@functools.lru_cache(maxsize=64)
+def compiled(source: str, path: str) -> types.CodeType:
+    """A program's code object, compiled once per source text: every pod start runs it again."""
+    return compile(source, path, "exec", dont_inherit=True)
+
+
 def run_python_program(ctx: ContainerContext) -> RunningContainer:
     """Import the program now; its server binds `listen_delay` later (as `python prog.py` imports first):
     meanwhile the container runs, and a connection to its port is refused."""
@@ -146,7 +153,7 @@ def run_python_program(ctx: ContainerContext) -> RunningContainer:
     module = types.ModuleType(f"pod_{ctx.pod['metadata']['name']}_{ctx.container['name']}".replace("-", "_"))
     module.__file__ = path
     module.__builtins__ = sibling_builtins(path, ctx.files)
-    exec(compile(ctx.files[path], path, "exec", dont_inherit=True), module.__dict__)
+    exec(compiled(ctx.files[path], path), module.__dict__)
     if not callable(getattr(module, "create_server", None)):
         raise ContainerError(RUN_ERROR, f"{path} defines no create_server(host, port, env=, clock=)")
     port = ctx.ports[0] if ctx.ports else _env_port(ctx)
@@ -233,7 +240,7 @@ def sibling_builtins(program: str, files: dict[str, str]) -> dict[str, Any]:
                 module.__file__, module.__builtins__ = siblings[name], scope
                 modules[name] = module  # registered before it runs, as sys.modules does (import cycles)
                 try:
-                    exec(compile(files[siblings[name]], siblings[name], "exec", dont_inherit=True), module.__dict__)
+                    exec(compiled(files[siblings[name]], siblings[name]), module.__dict__)
                 except BaseException:
                     del modules[name]
                     raise
