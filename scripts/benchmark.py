@@ -4,8 +4,9 @@
 One behave process runs the whole spec (`python scripts/benchmark.py [--repeat N] [-D model=as-built]`):
 start-up (embedded cluster, controller) and the report count in the whole-spec figures and in
 seconds per scenario, the goal this project holds itself to. The goal is held on CPU seconds
-(user + system of the behave process): on a shared machine wall time measures the neighbours too. Each capability's time is the sum of its
-scenarios' times in that run, set against the old shell suite's figures (its own README's).
+(user + system of the behave process): on a shared machine wall time measures the neighbours too.
+Each capability's time is the sum of its scenarios' times in that run, set against the old shell
+suite's figures (its own README's).
 """
 
 from __future__ import annotations

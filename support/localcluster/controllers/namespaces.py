@@ -63,7 +63,8 @@ class NamespaceController:
             obj = self._store.peek(key.kind, key.namespace, key.name)
             if obj is not None and not obj["metadata"].get("deletionTimestamp"):
                 quietly(lambda: self._store.delete(key.kind, key.namespace, key.name))
-        remaining = [o for k in list(self._store.kinds_in(name)) if (o := self._store.peek(k.kind, k.namespace, k.name))]
+        remaining = [o for k in list(self._store.kinds_in(name))
+                     if (o := self._store.peek(k.kind, k.namespace, k.name))]
         if remaining:
             self._report(namespace, remaining)
         elif FINALIZER in ((namespace.get("spec") or {}).get("finalizers") or []):
