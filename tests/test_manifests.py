@@ -105,8 +105,11 @@ def test_the_simulator_runs_the_catalogues_containers():
     assert simulator["image"] == "ghcr.io/llm-d/llm-d-inference-sim:v0.6.1"
     assert simulator["ports"] == [{"name": "http", "containerPort": 8000}]
     assert sidecar["ports"] == [{"name": "metrics", "containerPort": 9000}]
-    env = {e["name"]: e["value"] for e in sidecar["env"]}
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in sidecar["env"]}
     assert (env["INITIAL_GPU_CACHE"], env["INITIAL_RUNNING"], env["INITIAL_WAITING"]) == ("85", "5", "10")
+    assert env["READY_AFTER_SECONDS"] == {"configMapKeyRef": {"name": "inference-pod-startup",
+                                                              "key": "readyAfterSeconds", "optional": True}}, \
+        "pods read how long they take to start from an optional ConfigMap (no rollout to change it)"
     service = by_kind(objects, "Service")["llm-inference-sim"]
     assert [p["port"] for p in service["spec"]["ports"]] == [8000, 9000]
 

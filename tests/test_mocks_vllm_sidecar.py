@@ -148,3 +148,21 @@ def test_an_unknown_fault_is_refused_and_changes_nothing(serve, query):
     response = client.get("/fault", params=query)
     assert response.status_code == 400
     assert client.get("/metrics").status_code == 200
+
+
+def test_ready_answers_503_until_the_startup_time_has_passed(serve_program):
+    now = [1000.0]
+    client = serve_program(sidecar, env={"READY_AFTER_SECONDS": "120"}, clock=lambda: now[0])
+    starting = client.get("/ready")
+    assert (starting.status_code, starting.text) == (503, "starting: ready in 120 s\n")
+    assert client.get("/metrics").status_code == 200, "a starting pod still serves its metrics"
+    now[0] += 119.5
+    assert client.get("/ready").status_code == 503
+    now[0] += 0.5
+    assert (client.get("/ready").status_code, client.get("/ready").text) == (200, "OK")
+
+
+@pytest.mark.parametrize("value", ["-5", "1.5", "soon"])
+def test_a_malformed_startup_time_fails_create_server(value):
+    with pytest.raises(ValueError, match="READY_AFTER_SECONDS"):
+        sidecar.create_server("127.0.0.1", 0, env={"READY_AFTER_SECONDS": value})

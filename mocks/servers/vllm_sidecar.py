@@ -12,13 +12,18 @@ sidecar served it, so `basic-test` targets "70".
                    /metrics answers 500, or 200 with a body that holds no metric, or
                    again the values (none); 400 for anything else
     GET /status    the values as JSON
-    GET /health, /ready   200 "OK"
+    GET /health    200 "OK"
+    GET /ready     200 "OK" once the pod has started: READY_AFTER_SECONDS (env, default 0)
+                   after the program started, 503 "starting" before (a model still
+                   loading), so the pod's readiness probe holds it unready that long
 
 Standard library and the sibling mockhttp.py only: it runs as `python vllm_sidecar.py`
 in a python:3.11-slim pod from a ConfigMap, and the local cluster imports it and calls
 create_server.
 Initial values from env INITIAL_GPU_CACHE (85), INITIAL_RUNNING (5),
-INITIAL_WAITING (10); the port from env PORT or --port (default 9000).
+INITIAL_WAITING (10); the port from env PORT or --port (default 9000). The manifest takes
+READY_AFTER_SECONDS from the ConfigMap `inference-pod-startup` (optional), so a scenario
+makes pods started from then on slow to become ready without rolling out the Deployment.
 """
 
 from __future__ import annotations
@@ -56,10 +61,19 @@ class Sidecar(SettableGauges):
 
     gauges, labels, settable = METRICS, f'model_name="{MODEL_NAME}"', SET_PARAMETERS
 
-    def __init__(self, gpu_cache: float, requests_running: int, requests_waiting: int):
+    def __init__(self, gpu_cache: float, requests_running: int, requests_waiting: int,
+                 ready_at: float = 0.0, clock: Callable[[], float] = time.time):
         super().__init__({"gpu_cache": gpu_cache, "requests_running": requests_running,
                           "requests_waiting": requests_waiting})
         self._fault = "none"
+        self._ready_at, self._clock = ready_at, clock
+
+    def routes(self) -> dict[str, Callable[[], tuple[int, str, str]]]:
+        return {**super().routes(), "/ready": self.ready}
+
+    def ready(self) -> tuple[int, str, str]:
+        left = self._ready_at - self._clock()
+        return ok() if left <= 0 else (503, TEXT, f"starting: ready in {left:.0f} s\n")
 
     def handle(self, path: str, query: str) -> tuple[int, str, str]:
         if path == "/fault":
@@ -79,11 +93,12 @@ class Sidecar(SettableGauges):
 def create_server(host: str, port: int, env: Mapping[str, str] | None = None,
                   clock: Callable[[], float] = time.time, seed: int | None = None
                   ) -> ThreadingHTTPServer:
-    """A server bound to (host, port), not yet serving. `clock` and `seed` are unused here."""
+    """A server bound to (host, port), not yet serving; `clock` times its start. `seed` is unused here."""
     env = os.environ if env is None else env
     app = Sidecar(from_env(env, "INITIAL_GPU_CACHE", "85", parse_percent),
                   from_env(env, "INITIAL_RUNNING", "5", parse_count),
-                  from_env(env, "INITIAL_WAITING", "10", parse_count))
+                  from_env(env, "INITIAL_WAITING", "10", parse_count),
+                  ready_at=clock() + from_env(env, "READY_AFTER_SECONDS", "0", parse_count), clock=clock)
     return server_for(app, host, port)
 
 
