@@ -4,8 +4,8 @@ from support.reference.metrics import Snapshot
 from support.reference.model import AS_BUILT, CONTRACT
 from support.reference.sources import Reply
 from support.reference.spec import ScalerSpec
-from support.reference.status_rules import (READY_MESSAGE, actual_scale, conflict, replicas_running, scale_status,
-                                            scaling_active, set_condition, target_problem, with_history)
+from support.reference.status_rules import (READY_MESSAGE, TargetReplicas, actual_scale, conflict, replicas_running,
+                                            scale_status, scaling_active, set_condition, target_problem, with_history)
 
 NOW = 1_767_607_200.0
 
@@ -157,12 +157,14 @@ def test_scale_status_after_a_tick():
     assert replicas_running(pods) == 2
     status = scale_status({"scalingHistory": [{"newScale": 1}]}, now=NOW, current=2, recommendation=3,
                           reason="BudScaler: Scaling up from 2 to 3 replicas", algorithm="BudScaler",
-                          running=2, model=CONTRACT)
-    assert (status["desiredScale"], status["actualScale"], status["lastScaleTime"]) == (3, 2, "2026-01-05T10:00:00Z")
+                          target=TargetReplicas(asked=2, made=2, ready=1), model=CONTRACT)
+    assert (status["desiredScale"], status["actualScale"], status["lastScaleTime"]) == (3, 1, "2026-01-05T10:00:00Z")
     assert status["scalingHistory"][-1] == {
         "timestamp": "2026-01-05T10:00:00Z", "previousScale": 2, "newScale": 3,
         "reason": "BudScaler: Scaling up from 2 to 3 replicas", "algorithm": "BudScaler", "success": True}
     steady = scale_status({"lastScaleTime": "x"}, now=NOW, current=3, recommendation=3, reason="", algorithm="KPA",
-                          running=3, model=AS_BUILT)
+                          target=TargetReplicas(asked=3, made=3, ready=2), model=AS_BUILT)
     assert steady == {"lastScaleTime": "x", "desiredScale": 3, "actualScale": 3}
-    assert actual_scale(2, 3, AS_BUILT) == 3 and actual_scale(2, 3, CONTRACT) == 2
+    starting = TargetReplicas(asked=3, made=3, ready=2)
+    assert actual_scale(starting, 3, AS_BUILT) == 3 and actual_scale(starting, 3, CONTRACT) == 2, \
+        "the contract reports the pods ready to serve, as built the recommendation"

@@ -91,6 +91,8 @@ class Behaviour:
     # the HPA strategy (§2.3): the scaler's <scaler>-hpa, and what its status says back
     hpa: Callable[[Mapping], dict] = hpa_mapping.build_hpa
     hpa_status: Callable[[Mapping | None, int, Model], dict] = hpa_mapping.scaler_status_from_hpa
+    # status.actualScale from the target's replicas (asked, made, ready) and the recommendation
+    actual_scale: Callable[[status_rules.TargetReplicas, int, Model], int] = status_rules.actual_scale
     # status.scalingHistory after a scale: the entries so far and the new one -> what is kept
     history: Callable[[Sequence[Mapping] | None, Mapping], list[dict]] = status_rules.with_history
     # GPU awareness (§5.1): the exporter's answer read, what BudScaler gets, status.gpuStatus

@@ -34,7 +34,7 @@ from support.reference.prediction import look_ahead_minutes
 from support.reference.schedule import HintRegistry
 from support.reference.scaling_context import ScalingContext
 from support.reference.spec import ScalerSpec
-from support.reference.status_rules import history_entry, target_problem
+from support.reference.status_rules import TargetReplicas, history_entry, target_problem
 
 HPA_STRATEGY = "HPA"
 READY_MESSAGE = "BudAIScaler is ready and operating"
@@ -168,7 +168,8 @@ class Reconciler:
             prediction, hints, now, look_ahead_minutes(spec, model), decision.replicas, model))
         _put(status, "gpuStatus", behaviour.gpu_status(reading, model))
         _put(status, "costStatus", behaviour.cost_status(spec.cost_config, decision.replicas, model))
-        self._record(status, spec, scale, current, decision, scaled, now)
+        target = TargetReplicas(asked=current, made=scale.observed, ready=counts.ready)
+        self._record(status, spec, target, decision, scaled, now)
 
     def _hand_to_hpa(self, scaler: dict, spec: ScalerSpec, status: dict) -> None:
         try:
@@ -255,16 +256,13 @@ class Reconciler:
             raise ReconcileError("ReconciliationFailed", f"scaling failed: failed to set scale: "
                                                          f"{error_message(error)}") from None
 
-    def _record(self, status: dict, spec: ScalerSpec, scale: Scale, current: int, decision: Recommendation,
+    def _record(self, status: dict, spec: ScalerSpec, target: TargetReplicas, decision: Recommendation,
                 scaled: bool, now: float) -> None:
         status["desiredScale"] = decision.replicas
-        if self._behaviour.model.has("actual-scale-is-recommendation"):
-            status["actualScale"] = decision.replicas
-        else:
-            status["actualScale"] = scale.observed
+        status["actualScale"] = self._behaviour.actual_scale(target, decision.replicas, self._behaviour.model)
         if scaled:
             status["lastScaleTime"] = rfc3339(now)
-            entry = history_entry(now, current, decision.replicas, decision.reason, spec.scaling_strategy)
+            entry = history_entry(now, target.asked, decision.replicas, decision.reason, spec.scaling_strategy)
             status["scalingHistory"] = self._behaviour.history(status.get("scalingHistory"), entry)
 
     # -- status ------------------------------------------------------------------------

@@ -11,13 +11,16 @@
   lets the older one (creationTimestamp, then name) keep scaling and holds the
   newer at ``ConflictDetected``; as built both block each other (quirk
   ``conflict-blocks-both``, §7.27).
-- ``actualScale`` is the replicas running (pods in phase Running, not being
-  deleted); as built the recommendation (quirk ``actual-scale-is-recommendation``).
+- ``actualScale`` is the replicas serving: the target's pods Running and Ready, not
+  being deleted (not what the target is asked for, nor pods still starting); as built
+  the recommendation (quirk ``actual-scale-is-recommendation``). The HPA path reports
+  the pods Running, as the HPA's currentReplicas counts them.
 - ``scalingHistory`` gets an entry per change the controller made, oldest
   first, the newest 10 kept; ``lastScaleTime`` moves only then.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from .learning.timefmt import parse_rfc3339, rfc3339
@@ -93,8 +96,18 @@ def replicas_running(pods: Iterable[Mapping[str, Any]]) -> int:
     return len(running_pods(pods))
 
 
-def actual_scale(running: int, recommendation: int, model: Model) -> int:
-    return recommendation if model.has("actual-scale-is-recommendation") else running
+@dataclass(frozen=True)
+class TargetReplicas:
+    """The target's replicas three ways: asked for (spec), pods made (its /scale status), pods ready."""
+
+    asked: int
+    made: int
+    ready: int
+
+
+def actual_scale(target: TargetReplicas, recommendation: int, model: Model) -> int:
+    """status.actualScale: the pods ready to serve (contract), the recommendation (as built)."""
+    return recommendation if model.has("actual-scale-is-recommendation") else target.ready
 
 
 def history_entry(now: float, previous: int, new: int, reason: str, algorithm: str) -> dict:
@@ -109,11 +122,11 @@ def with_history(history: Sequence[Mapping[str, Any]] | None, entry: Mapping[str
 
 
 def scale_status(status: Mapping[str, Any], *, now: float, current: int, recommendation: int,
-                 reason: str, algorithm: str, running: int, model: Model) -> dict:
+                 reason: str, algorithm: str, target: TargetReplicas, model: Model) -> dict:
     """The KPA/BudScaler path's status fields after a tick (§2.4 step 14, §2.7)."""
     result = dict(status)
     result["desiredScale"] = recommendation
-    result["actualScale"] = actual_scale(running, recommendation, model)
+    result["actualScale"] = actual_scale(target, recommendation, model)
     if recommendation != current:
         result["lastScaleTime"] = rfc3339(now)
         result["scalingHistory"] = with_history(
