@@ -61,7 +61,29 @@ def step_drop_rate(context, count, period, for_):
                               what=f"the most replicas removed within any {period:g} seconds")
 
 
+@when("GPU cache usage rises to {usage:Percent} on every pod of the {workload}")
 @when("GPU cache usage falls to {usage:Percent} on every pod of the {workload}")
 def step_gpu_cache_falls_on(context, usage, workload):
     took = context.world.tell_pods_of(workload, "/set", gpu_cache=usage)
     assert_that(took, greater_than(0), f"no running pod of the {workload} took GPU cache usage {usage}%")
+
+
+# -- the starting-pods gate ----------------------------------------------------------------------
+@given("the scaler holds a scale-up while {percent:d}% of its pods or more are starting")
+def step_gate_percent(context, percent):
+    context.world.patch_scaler({"behavior": {"scaleUp": {"startingPods": {"maxStartingPodPercent": percent}}}})
+
+
+@given("the scaler uses the KPA strategy")
+def step_kpa(context):
+    context.world.patch_scaler({"scalingStrategy": "KPA"})
+
+
+@given("the scaler lets a scale-up in panic pass the starting pods")
+def step_bypass(context):
+    context.world.patch_scaler({"behavior": {"scaleUp": {"startingPods": {"bypassGateOnPanic": True}}}})
+
+
+@given("the scaler holds even a scale-up in panic while pods start")
+def step_no_bypass(context):
+    context.world.patch_scaler({"behavior": {"scaleUp": {"startingPods": {"bypassGateOnPanic": False}}}})

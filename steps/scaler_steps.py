@@ -131,6 +131,13 @@ def step_then_fall(context, within):
     _eventually_desired(context, less_than(held), within, f"to fall below {held}")
 
 
+@then("the desired replicas then rise within {within:Duration}")
+def step_then_rise(context, within):
+    held = context.world.state.held_replicas
+    assert_that(held, is_not(none()), 'the replicas an earlier "the desired replicas hold" step saw')
+    _eventually_desired(context, greater_than(held), within, f"to rise above {held}")
+
+
 @then("the desired and deployed replicas stay between {low:d} and {high:d} for {for_:Duration}")
 def step_stay_between(context, low, high, for_):
     world = context.world
@@ -154,6 +161,23 @@ def step_actual_while_desired(context, actual, desired, within):
     world.poller.eventually(lambda: {"desired": world.desired_replicas(), "actual": world.actual_replicas()},
                             equal_to({"desired": desired, "actual": actual}), within=within,
                             what=f"the scaler to ask for {desired} replicas while it reports {actual} running")
+
+
+@then("the scaler reports {actual:d} actual replica while it asks for {desired:d} for {for_:Duration}")
+@then("the scaler reports {actual:d} actual replicas while it asks for {desired:d} for {for_:Duration}")
+def step_actual_while_desired_for(context, actual, desired, for_):
+    world = context.world
+    world.poller.consistently(lambda: {"desired": world.desired_replicas(), "actual": world.actual_replicas()},
+                              equal_to({"desired": desired, "actual": actual}), for_=for_,
+                              what=f"the scaler to keep asking for {desired} replicas while it reports {actual} "
+                                   "ready to serve")
+
+
+@then("the scaler reports {actual:d} actual replicas within {within:Duration}")
+def step_actual_within(context, actual, within):
+    world = context.world
+    world.poller.eventually(world.actual_replicas, equal_to(actual), within=within,
+                            what=f"the scaler to report {actual} actual replicas")
 
 
 @then("the scaler reports as many actual replicas as desired within {within:Duration}")

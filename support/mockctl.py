@@ -82,6 +82,19 @@ class MockDriver:
             listener(workload, path, _clean(params))
         return took
 
+    def tell_some_pods(self, workload: Workload, chosen: Callable[[dict], bool], path: str, **params: object) -> int:
+        """GET `path?params` once on the running pods `chosen` picks, after the scenario's calls (not replayed,
+        so it holds until the scenario's calls change); how many took it. Raises MockRequestError on a refusal."""
+        with self._lock:
+            self._plans.setdefault(workload, _Plan())
+        self._apply(workload, strict=False)
+        pods = [p for p in self._running_pods(workload) if chosen(p)]
+        for pod in pods:
+            if self._applied.get((workload, pod["metadata"]["uid"])) != self._plans[workload].version:
+                raise MockRequestError(f"pod {pod['metadata']['name']} has not taken the scenario's earlier calls yet")
+            self._check(self._get(workload, pod, path, _clean(params)), pod, path, _clean(params))
+        return len(pods)
+
     def query(self, workload: Workload, path: str, **params: object) -> list[ProxyResponse]:
         """GET `path` on every running pod of the workload (e.g. /status); the responses, by pod."""
         return [self._get(workload, pod, path, _clean(params)) for pod in self._running_pods(workload)]

@@ -27,9 +27,10 @@ from support.scenario_time import ClusterTime
 from support.target import Target
 from support.traffic import SharedDemand
 from support.waiting import ON_CHANGES, ON_PODS, Duty, Poller
-from support.workloads import INFERENCE_WORKLOADS, SIDE_SERVICES, InferenceWorkload
+from support.workloads import INFERENCE_WORKLOADS, SIDE_SERVICES, WORKLOAD_KINDS, InferenceWorkload
 
 RUN_LABEL = "budaiscaler-spec/feature"
+POD_STARTUP_CONFIGMAP = "inference-pod-startup"  # read by the simulator's pods as they start (READY_AFTER_SECONDS)
 NAMESPACE_GONE_TIMEOUT = 180.0
 CONTROLLER_FIRST_WRITE_TIMEOUT = 120.0  # leader election after a restart takes ~15 s on BudAIScaler
 
@@ -100,6 +101,16 @@ class Scenario(ClusterTime):
             raise LookupError(f"BudAIScaler {name!r} not found in namespace {self.namespace!r}")
         return found
 
+    def _workload_object(self, name: str) -> dict:
+        """The scenario's Deployment of that name, or its StatefulSet (no watch covers those: read from the API)."""
+        kind = WORKLOAD_KINDS.get(name, "Deployment")
+        if kind == "Deployment":
+            return self._deployment_object(name)
+        found = self.cluster.get("apps/v1", kind, self.namespace, name)
+        if found is None:
+            raise LookupError(f"{kind} {name!r} not found in namespace {self.namespace!r}")
+        return found
+
     def _deployment_object(self, name: str) -> dict:
         if not self._cached():
             return self.cluster.deployment(self.namespace, name)
@@ -110,6 +121,10 @@ class Scenario(ClusterTime):
 
     def workload_pods_of(self, namespace: str, deployment: str) -> list[dict]:
         """Pods of a Deployment of this scenario (its selector), without deleting ones."""
+        if WORKLOAD_KINDS.get(deployment, "Deployment") != "Deployment":
+            selector = self._workload_object(deployment)["spec"]["selector"].get("matchLabels", {})
+            pods = self.cluster.pods(namespace, ",".join(f"{k}={v}" for k, v in selector.items()))
+            return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
         if namespace != self.namespace or not self._cached():
             return self.cluster.workload_pods(namespace, deployment)
         selector = self._deployment_object(deployment)["spec"]["selector"].get("matchLabels", {})
@@ -155,6 +170,9 @@ class Scenario(ClusterTime):
             raise LookupError(f"no workload called {label!r}: choose one of "
                               f"{', '.join(sorted({**INFERENCE_WORKLOADS, **SIDE_SERVICES}))}")
         workload = INFERENCE_WORKLOADS[label]
+        if workload.kind != "Deployment" and self.workload is None:
+            raise LookupError(f"the {label} runs the inference simulator's program: deploy the inference simulator "
+                              "first")
         self.apply(workload.manifest)
         self.workload = workload
         return workload
@@ -213,6 +231,48 @@ class Scenario(ClusterTime):
         took = self.mocks.set_on_every_pod(self.metrics_endpoint(), path, **params)
         assert_that(took, greater_than(0), f"running inference pods that took {path} {params}")
         return took
+
+    def tell_starting_inference_pods(self, path: str, **params) -> int:
+        """Make the inference pods that are running but not ready yet take `path?params` once; how many took it."""
+        return self.mocks.tell_some_pods(self.metrics_endpoint(), lambda pod: not is_ready(pod), path, **params)
+
+    def make_new_pods_start_slowly(self, seconds: int) -> None:
+        """Inference pods started from now on become ready `seconds` after they start (mocks/simulator.yaml)."""
+        self.applied.extend(self.cluster.apply([{
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": POD_STARTUP_CONFIGMAP, "namespace": self.namespace, "labels": dict(MANAGED_BY)},
+            "data": {"readyAfterSeconds": str(seconds)}}]))
+
+    def restart_inference_pods(self) -> int:
+        """Delete every inference pod (its Deployment starts new ones); how many were deleted."""
+        pods = self.workload_pods_of(self.namespace, self._deployment())
+        for pod in pods:
+            self.cluster.delete_pod(self.namespace, pod["metadata"]["name"])
+        return len(pods)
+
+    def take_inference_program_away(self) -> None:
+        """Delete the ConfigMaps the inference pods mount their program from: a pod started now cannot run."""
+        for document in self._workload_configmaps():
+            self.cluster.delete(ObjectRef("v1", "ConfigMap", self.namespace, document["metadata"]["name"]))
+
+    def give_inference_program_back(self) -> None:
+        """Apply the inference workload's program ConfigMaps again (and nothing else of its manifest)."""
+        self.applied.extend(self.cluster.apply(self._workload_configmaps()))
+
+    def _workload_configmaps(self) -> list[dict]:
+        if self.workload is None:
+            raise LookupError("no inference workload in this scenario yet: deploy one first")
+        documents = manifests.load_manifests(self.workload.manifest, namespace=self.namespace)
+        return [d for d in documents if d.get("kind") == "ConfigMap"]
+
+    def roll_out_workload(self) -> None:
+        """Roll the inference Deployment's pods out again, as `kubectl rollout restart` does."""
+        self.cluster.merge_patch("apps/v1", "Deployment", self.namespace, self._deployment(), {"spec": {"template": {
+            "metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": self.cluster_time_text(self.now())}}}}})
+
+    def starting_pods(self) -> int:
+        """Inference pods not ready yet (pending, or running but not ready)."""
+        return sum(1 for p in self.workload_pods_of(self.namespace, self._deployment()) if not is_ready(p))
 
     def metrics_endpoint(self) -> Workload:
         if self.workload is None:
@@ -320,7 +380,7 @@ class Scenario(ClusterTime):
 
     # -- reading the workload -----------------------------------------------------------
     def deployment_replicas(self) -> int:
-        return self._deployment_object(self._deployment())["spec"].get("replicas", 1)
+        return self._workload_object(self._deployment())["spec"].get("replicas", 1)
 
     def ready_pods(self) -> int:
         return sum(1 for p in self.workload_pods_of(self.namespace, self._deployment()) if is_ready(p))
@@ -329,7 +389,10 @@ class Scenario(ClusterTime):
         return self._available(self._deployment())
 
     def _available(self, deployment: str) -> bool:
-        status = self._deployment_object(deployment).get("status") or {}
+        workload = self._workload_object(deployment)
+        if WORKLOAD_KINDS.get(deployment, "Deployment") != "Deployment":   # a StatefulSet: every replica ready
+            return (workload.get("status") or {}).get("readyReplicas", 0) >= workload["spec"].get("replicas", 1)
+        status = workload.get("status") or {}
         return any(c.get("type") == "Available" and c.get("status") == "True" for c in status.get("conditions") or [])
 
     def learning_configmaps(self) -> list[dict]:

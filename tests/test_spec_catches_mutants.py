@@ -75,6 +75,22 @@ SLOW_RISE = "A prediction looking 15 minutes ahead does not act on a slow rise"
 UNPRICED = "A budget that cannot be priced is said to be not applied"
 QUEUING = "Requests queuing up add replicas, which go once the clients stop"
 ONE_POD_LOAD = "Clients one pod serves at full pace add no replica"
+GATE = "A scale-up waits while half of the pods are still starting, and goes on once they are ready"
+KPA_GATE = ("In panic, KPA {0} the pods still starting [passes or waits for={0}, bypass={1}, then={2}]")
+KPA_PASSES = KPA_GATE.format("passes", "the scaler lets a scale-up in panic pass the starting pods",
+                             "rise above 2 within 30 seconds")
+KPA_WAITS = KPA_GATE.format("waits for", "the scaler holds even a scale-up in panic while pods start",
+                            "stay at 2 for 2 minutes")
+UP_COOLDOWN = "An annotation's scale-up cooldown of 1 minute holds a scale-up that long"
+DOWN_COOLDOWN = "An annotation's scale-down cooldown of 2 minutes holds a scale-down that long"
+UP_TOLERANCE = "An annotation's scale-up tolerance of 0.3 leaves a load within 30% above the target alone"
+DOWN_TOLERANCE = "An annotation's scale-down tolerance of 0.5 leaves a load within half the target alone"
+STARTING_UNREAD = "What pods still starting report does not count"
+NONE_READY = "With no pod ready the scaler keeps its replicas, says why, and carries on once they are"
+NONE_RUNNING = "With no pod running the scaler keeps its replicas, says why, and carries on once they run"
+ACTUAL_READY = "The actual replicas are the pods ready to serve, not those asked for nor those starting"
+ROLLOUT_BAND = "A load inside the tolerance band stays put while a rollout starts a new pod"
+STATEFULSET = "A StatefulSet is scaled as a deployment is"
 
 
 @dataclass(frozen=True)
@@ -127,7 +143,8 @@ CAUGHT_BY = {
         "learning", {"The learning status says since when, how much and how this hour compares"}, DATA_POINT),
     "overall-is-direction": catch("accuracy", {QUICK}, None),
     "always-ready": catch("failure_modes", {BAD_TARGET.format(*row) for row in BAD_TARGETS}, NO_DATA.format("fail")),
-    "failures-read-as-zero": catch("failure_modes", {NO_DATA.format("fail"), NO_DATA.format("answer garbage")},
+    "failures-read-as-zero": catch("failure_modes", {NO_DATA.format("fail"), NO_DATA.format("answer garbage"),
+                                                     NONE_READY, NONE_RUNNING},
                                    NEWER_CONFLICT),
     "no-scaling-active-condition": catch("failure_modes", {SAYS_NO_METRICS.format(*row) for row in NO_METRICS},
                                          NO_DATA.format("fail")),
@@ -179,6 +196,17 @@ CAUGHT_BY = {
     "queue-unread": catch("load", {QUEUING}, ONE_POD_LOAD),
     "waiting-read-as-running": catch("load", {ONE_POD_LOAD}, QUEUING),
     "simulator-hides-queue": catch("load", {QUEUING}, ONE_POD_LOAD),
+    "gate-ignored": catch("policies", {GATE, KPA_WAITS}, KPA_PASSES),
+    "bypass-ignored": catch("policies", {KPA_PASSES}, GATE),
+    "annotations-ignored": catch("policies", {UP_COOLDOWN, DOWN_COOLDOWN, UP_TOLERANCE, DOWN_TOLERANCE, RATE,
+                                              KPA_PASSES}, GATE),
+    "unready-pods-counted": catch("failure_modes", {STARTING_UNREAD}, NEWER_CONFLICT),
+    "unready-read-as-zero": catch("failure_modes", {NONE_READY}, STARTING_UNREAD),
+    "actual-is-asked": catch("lifecycle", {ACTUAL_READY}, HISTORY),
+    "actual-is-made": catch("lifecycle", {ACTUAL_READY}, HISTORY),
+    "actual-is-recommendation-lifecycle": catch("lifecycle", {ACTUAL_READY}, HISTORY),
+    "baseline-inside-tolerance": catch("scaling", {ROLLOUT_BAND}, SCALE_UP),
+    "statefulsets-not-scaled": catch("lifecycle", {STATEFULSET}, HISTORY),
 }
 # The issues ask that every scenario of these features is caught by some broken model.
 EVERY_SCENARIO_GUARDED = ("learning", "accuracy", "failure_modes", "strategies", "lifecycle", "metric_sources", "policies",

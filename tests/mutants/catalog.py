@@ -28,6 +28,7 @@ from support.reference.learning.seasonal import SeasonalManager
 from support.reference.learning.system import RING_CAPACITY, LearningSystem, _verify_one
 from support.reference.metrics import snapshot
 from support.reference.model import Model
+from support.reference.scaling_context import ScalingContext
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,15 @@ class _NoScaleWrites(KubeApi):
         return super().patch(kind, namespace, name, patch, sub=sub, **options)
 
 
+class _StatefulSetsNotScaled(KubeApi):
+    """Reads a StatefulSet's scale but never writes it (as a controller that scales only Deployments)."""
+
+    def patch(self, kind, namespace, name, patch, *, sub=None, **options):
+        if sub == "scale" and kind.kind == "StatefulSet":
+            return {}
+        return super().patch(kind, namespace, name, patch, sub=sub, **options)
+
+
 class _KeepsFinalizer(KubeApi):
     """Never takes its finalizer off a scaler, so a deleted scaler stays Terminating."""
 
@@ -360,6 +370,27 @@ def _simulator_hiding_the_queue(ctx: ContainerContext) -> RunningContainer:
     if ctx.network is not None:
         ctx.network = _QueueHidden(ctx.network)
     return images.run_inference_sim(ctx)
+def _annotations_ignored(strategy: Strategy) -> Strategy:
+    """The scaler's annotations are not read: the strategy decides on the spec alone."""
+    def broken(request: ScaleRequest, model, window) -> Recommendation:
+        context = ScalingContext.build(request.spec, {}, model)
+        return strategy(dataclasses.replace(request, context=context), model, window)
+    return broken
+
+
+def _unready_pods_counted(behaviour: Behaviour) -> Behaviour:
+    """Every running pod is read, ready or not (a pod still starting counts as serving)."""
+    plan = behaviour.plan_collection
+
+    def as_ready(pod: dict) -> dict:
+        status = dict(pod.get("status") or {})
+        status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != "Ready"] + \
+            [{"type": "Ready", "status": "True"}]
+        return {**pod, "status": status}
+
+    def broken(spec, namespace, pods, model):
+        return plan(spec, namespace, [as_ready(p) for p in pods], model)
+    return dataclasses.replace(behaviour, plan_collection=broken)
 
 
 def _never_ready(status, ok, reason, message, now_text, model):
@@ -449,4 +480,14 @@ MUTANTS: dict[str, Mutant] = {
     "queue-unread": Mutant(_with_snapshots(_queue_dropped)),
     "waiting-read-as-running": Mutant(_with_snapshots(_running_for_waiting)),
     "simulator-hides-queue": Mutant(images=((images.LLM_D_SIM, _simulator_hiding_the_queue),)),
+    "gate-ignored": Mutant(_with_context(max_starting_pods=0, max_starting_pod_percent=0)),
+    "bypass-ignored": Mutant(_with_context(bypass_gate_on_panic=False)),
+    "annotations-ignored": Mutant(_each_strategy(_annotations_ignored)),
+    "unready-pods-counted": Mutant(_unready_pods_counted),
+    "unready-read-as-zero": Mutant(_as_built_in("unready-pods-read-as-zero")),
+    "actual-is-asked": Mutant(lambda b: dataclasses.replace(b, actual_scale=lambda target, rec, model: target.asked)),
+    "actual-is-made": Mutant(lambda b: dataclasses.replace(b, actual_scale=lambda target, rec, model: target.made)),
+    "actual-is-recommendation-lifecycle": Mutant(_as_built_in("actual-scale-is-recommendation")),
+    "baseline-inside-tolerance": Mutant(_as_built_in("baseline-inside-tolerance")),
+    "statefulsets-not-scaled": Mutant(api=_StatefulSetsNotScaled),
 }
