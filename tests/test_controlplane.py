@@ -161,7 +161,7 @@ def test_the_mock_workloads_are_all_checked():
 def test_every_mock_workload_passes_pod_security_restricted(suite_namespace, mock):
     cluster, namespace = suite_namespace
     for obj in manifests.load_manifests(mock, namespace=namespace):
-        if obj["kind"] in ("Deployment", "Pod"):
+        if obj["kind"] in ("Deployment", "StatefulSet", "Pod"):
             spec = obj["spec"] if obj["kind"] == "Pod" else obj["spec"]["template"]["spec"]
             pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"{mock}-check", "namespace": namespace},
                    "spec": spec}
