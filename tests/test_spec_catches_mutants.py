@@ -200,7 +200,7 @@ CAUGHT_BY = {
     "gate-ignored": catch("policies", {GATE, KPA_WAITS}, KPA_PASSES),
     "bypass-ignored": catch("policies", {KPA_PASSES}, GATE),
     "annotations-ignored": catch("policies", {UP_RATE, UP_COOLDOWN, DOWN_COOLDOWN, UP_TOLERANCE, DOWN_TOLERANCE,
-                                              RATE, KPA_PASSES}, GATE),
+                                              KPA_PASSES}, GATE),
     "unready-pods-counted": catch("failure_modes", {STARTING_UNREAD}, NEWER_CONFLICT),
     "unready-read-as-zero": catch("failure_modes", {NONE_READY}, STARTING_UNREAD),
     "actual-is-asked": catch("lifecycle", {ACTUAL_READY}, HISTORY),
