@@ -115,7 +115,8 @@ def _sidecar_spec(address: str) -> dict:
     configmap, deployment = objects[0], objects[1]
     container = deployment["spec"]["template"]["spec"]["containers"][1]
     pod = {"metadata": {"name": "sim-1", "namespace": "t", "uid": "u1"}, "spec": deployment["spec"]["template"]["spec"]}
-    return {"pod": pod, "container": container, "ip": address, "env": {e["name"]: e["value"] for e in container["env"]},
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}  # an optional ConfigMap key: absent
+    return {"pod": pod, "container": container, "ip": address, "env": env,
             "ports": [9000], "files": {f"/app/{k}": v for k, v in configmap["data"].items()}, "exec": None}
 
 
