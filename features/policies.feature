@@ -93,11 +93,6 @@ Feature: Scaling policies: how fast and in which direction a scaler may change t
       | passes              | the scaler lets a scale-up in panic pass the starting pods | rise above 2 within 30 seconds  |
       | waits for           | the scaler holds even a scale-up in panic while pods start | stay at 2 for 2 minutes         |
 
-  Scenario: An annotation's scale-up rate of 1.2 lets each step add a fifth of the replicas at most
-    Given the scaler's annotation "max-scale-up-rate" is "1.2"
-    When the desired replicas have reached 10 within 5 minutes
-    Then every scale-up in the scaling history goes to at most 1.2 times the replicas before, rounded up
-
   # Known gap: the controller treats the window as a cooldown since its last
   # scale, so a scaler that has not scaled yet scales up on the first tick.
   @known-gap @quirk.stabilization-as-cooldown

@@ -1,9 +1,7 @@
 """Sentences about a scaler's policies, selectPolicy and rate annotations, and the changes they allow."""
 
-import math
-
 from behave import given, then, when
-from hamcrest import assert_that, equal_to, greater_than, has_entries, less_than_or_equal_to
+from hamcrest import assert_that, greater_than, has_entries, less_than_or_equal_to
 
 from support.clock import parse_rfc3339
 
@@ -90,12 +88,3 @@ def step_bypass(context):
 def step_no_bypass(context):
     context.world.patch_scaler({"behavior": {"scaleUp": {"startingPods": {"bypassGateOnPanic": False}}}})
 
-
-@then("every scale-up in the scaling history goes to at most {rate:g} times the replicas before, rounded up")
-def step_up_rate(context, rate):
-    ups = [(h.get("previousScale", 0), h.get("newScale", 0)) for h in context.world.status().history
-           if h.get("newScale", 0) > h.get("previousScale", 0)]
-    assert_that(len(ups), greater_than(0), "scale-ups in the scaling history")
-    too_big = [(before, after) for before, after in ups if after > math.ceil(before * rate - 1e-9)]
-    assert_that(too_big, equal_to([]), f"scale-ups (before, after) above {rate:g} times the replicas before "
-                                       f"(rounded up), of all scale-ups {ups}")

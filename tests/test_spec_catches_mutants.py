@@ -82,7 +82,6 @@ KPA_PASSES = KPA_GATE.format("passes", "the scaler lets a scale-up in panic pass
 KPA_WAITS = KPA_GATE.format("waits for", "the scaler holds even a scale-up in panic while pods start",
                             "stay at 2 for 2 minutes")
 UP_COOLDOWN = "An annotation's scale-up cooldown of 1 minute holds a scale-up that long"
-UP_RATE = "An annotation's scale-up rate of 1.2 lets each step add a fifth of the replicas at most"
 DOWN_COOLDOWN = "An annotation's scale-down cooldown of 2 minutes holds a scale-down that long"
 UP_TOLERANCE = "An annotation's scale-up tolerance of 0.3 leaves a load within 30% above the target alone"
 DOWN_TOLERANCE = "An annotation's scale-down tolerance of 0.5 leaves a load within half the target alone"
@@ -199,8 +198,8 @@ CAUGHT_BY = {
     "simulator-hides-queue": catch("load", {QUEUING}, ONE_POD_LOAD),
     "gate-ignored": catch("policies", {GATE, KPA_WAITS}, KPA_PASSES),
     "bypass-ignored": catch("policies", {KPA_PASSES}, GATE),
-    "annotations-ignored": catch("policies", {UP_RATE, UP_COOLDOWN, DOWN_COOLDOWN, UP_TOLERANCE, DOWN_TOLERANCE,
-                                              KPA_PASSES}, GATE),
+    "annotations-ignored": catch("policies", {UP_COOLDOWN, DOWN_COOLDOWN, UP_TOLERANCE, DOWN_TOLERANCE, KPA_PASSES},
+                                 GATE),
     "unready-pods-counted": catch("failure_modes", {STARTING_UNREAD}, NEWER_CONFLICT),
     "unready-read-as-zero": catch("failure_modes", {NONE_READY}, STARTING_UNREAD),
     "actual-is-asked": catch("lifecycle", {ACTUAL_READY}, HISTORY),
