@@ -15,7 +15,9 @@ Feature: Scaling strategies: KPA's stable and panic windows, and handing a workl
   The scaler "kpa-scaler" (configs/kpa-test.yaml) targets 40% GPU cache usage with
   1 to 10 replicas, a 60 second stable window and a 20 second panic window; outside
   panic its policy lets a scale-up add one pod a minute. The scaler "hpa-scaler"
-  (configs/hpa-test.yaml) uses the HPA strategy on 80% CPU, with 1 to 5 replicas.
+  (configs/hpa-test.yaml) uses the HPA strategy on 80% CPU, with 1 to 5 replicas;
+  the cluster's HorizontalPodAutoscaler controller scales on it as Kubernetes
+  documents: within 10% of the target it leaves the replicas alone.
 
   Background:
     Given the inference simulator is running
@@ -69,6 +71,22 @@ Feature: Scaling strategies: KPA's stable and panic windows, and handing a workl
     Then the scaler's HorizontalPodAutoscaler keeps the inference deployment between 2 and 4 replicas at 80% CPU within 30 seconds
     When the scaler is deleted
     Then the scaler's HorizontalPodAutoscaler is gone within 30 seconds
+
+  Scenario: The HorizontalPodAutoscaler scales the workload on CPU, and the scaler reports what it decided
+    Given CPU usage is 40% of the requested CPU on every inference pod
+    And the scaler configured in "hpa-test" is applied
+    And the desired replicas have reached 1 within 45 seconds
+    When CPU usage rises to 160% of the requested CPU on every inference pod
+    Then the desired replicas reach at least 2 within 60 seconds
+    And the inference deployment follows the desired replicas within 60 seconds
+
+  Scenario: The HorizontalPodAutoscaler leaves CPU within its tolerance alone
+    Given CPU usage is 84% of the requested CPU on every inference pod
+    And the scaler configured in "hpa-test" is applied
+    And the desired replicas have reached 1 within 45 seconds
+    Then the desired replicas stay at 1 for 60 seconds
+    When CPU usage rises to 100% of the requested CPU on every inference pod
+    Then the desired replicas rise above 1 within 60 seconds
 
   # Known gap: the controller deletes the HPA only when the scaler goes, so a
   # scaler switched to another strategy scales the workload alongside its old HPA.

@@ -38,6 +38,16 @@ def step_gpu_cache(context, usage):
     context.world.tell_inference_pods("/set", gpu_cache=usage)  # asserts that a running pod took it
 
 
+@given("CPU usage is {usage:Percent} of the requested CPU on every inference pod")
+@when("CPU usage is {usage:Percent} of the requested CPU on every inference pod")
+@when("CPU usage rises to {usage:Percent} of the requested CPU on every inference pod")
+@when("CPU usage falls to {usage:Percent} of the requested CPU on every inference pod")
+def step_cpu_usage(context, usage):
+    world = context.world
+    millicores = round(world.cpu_requested_per_pod() * usage / 100)
+    world.tell_inference_pods("/set", cpu=f"{millicores}m")  # asserts that a running pod took it
+
+
 @then("the inference deployment follows the desired replicas within {within:Duration}")
 @then("the inference StatefulSet follows the desired replicas within {within:Duration}")
 def step_deployment_follows(context, within):

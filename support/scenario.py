@@ -26,6 +26,7 @@ from support.scenario_state import ScenarioState
 from support.scenario_time import ClusterTime
 from support.target import Target
 from support.traffic import SharedDemand
+from support.reference.quantity import parse as parse_quantity
 from support.waiting import ON_CHANGES, ON_PODS, Duty, Poller
 from support.workloads import INFERENCE_WORKLOADS, SIDE_SERVICES, WORKLOAD_KINDS, InferenceWorkload
 
@@ -381,6 +382,16 @@ class Scenario(ClusterTime):
     # -- reading the workload -----------------------------------------------------------
     def deployment_replicas(self) -> int:
         return self._workload_object(self._deployment())["spec"].get("replicas", 1)
+
+    def cpu_requested_per_pod(self) -> int:
+        """Millicores of CPU an inference pod requests (all its containers): what CPU utilization is a share of."""
+        containers = self._deployment_object(self._deployment())["spec"]["template"]["spec"]["containers"]
+        total = sum(parse_quantity(str(((c.get("resources") or {}).get("requests") or {}).get("cpu", "0"))).milli_value()
+                    for c in containers)
+        if total <= 0:
+            raise LookupError(f"the pods of Deployment {self._deployment()!r} request no CPU: "
+                              "CPU utilization is a share of the request, give its containers resources.requests.cpu")
+        return total
 
     def ready_pods(self) -> int:
         return sum(1 for p in self.workload_pods_of(self.namespace, self._deployment()) if is_ready(p))

@@ -59,3 +59,11 @@ def test_unknown_paths_are_404_and_health_is_ok(serve):
     client = serve()
     assert client.get("/set_pattern").status_code == 404
     assert [client.get(p).text for p in ("/health", "/ready")] == ["OK", "OK"]
+
+
+def test_usage_reports_the_cpu_set_and_json_leaves_it_out(serve):
+    client = serve({"INITIAL_CPU": "120m"})
+    assert client.get("/usage").json() == {"cpu": "120m"}
+    assert client.get("/set", params={"cpu": "300"}).status_code == 200
+    assert client.get("/usage").json() == {"cpu": "300m"}
+    assert "cpu" not in client.get("/json").json()

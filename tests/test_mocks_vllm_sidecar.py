@@ -61,7 +61,7 @@ def test_set_changes_only_the_given_values(serve):
     assert (response.status_code, response.text) == (200, "OK")
     assert samples(client.get("/metrics").text) == {GPU: 20.0, RUNNING: 5, WAITING: 0}
     assert client.get("/status").json() == {"gpu_cache": 20.0, "requests_running": 5,
-                                            "requests_waiting": 0}
+                                            "requests_waiting": 0, "cpu": 0}
 
 
 @pytest.mark.parametrize("query, named", [
@@ -166,3 +166,35 @@ def test_ready_answers_503_until_the_startup_time_has_passed(serve_program):
 def test_a_malformed_startup_time_fails_create_server(value):
     with pytest.raises(ValueError, match="READY_AFTER_SECONDS"):
         sidecar.create_server("127.0.0.1", 0, env={"READY_AFTER_SECONDS": value})
+
+
+def test_usage_reports_the_cpu_set(serve):
+    client = serve()
+    assert client.get("/usage").json() == {"cpu": "0m"}
+    assert client.get("/set", params={"cpu": "450m"}).status_code == 200
+    assert client.get("/usage").json() == {"cpu": "450m"}
+    bad = client.get("/set", params={"cpu": "lots"})
+    assert bad.status_code == 400 and "millicores" in bad.text
+
+
+
+def cpu_used_in_a_second(millicores: int) -> float:
+    import threading
+    import time
+
+    app = sidecar.Sidecar(0, 0, 0, cpu=millicores)
+    stop = threading.Event()
+    thread = threading.Thread(target=sidecar.mockhttp.burn_declared_cpu, args=(app, stop, 0.05))
+    before = time.process_time()
+    thread.start()
+    stop.wait(1.0)
+    stop.set()
+    thread.join(timeout=2)
+    assert not thread.is_alive(), "the burner stops when told to"
+    return time.process_time() - before
+
+
+def test_a_standalone_program_burns_the_cpu_it_declares():
+    """On a real cluster the metrics-server measures the CPU a test set: the program uses it."""
+    idle, busy = cpu_used_in_a_second(0), cpu_used_in_a_second(1000)
+    assert busy - idle >= 0.1, f"1000m declared used {busy:.2f} s of CPU in a second, 0m used {idle:.2f} s"

@@ -69,6 +69,8 @@ DISABLED = "A disabled scale-down keeps the replicas when the load falls"
 DISABLED_BARE = "A scale-down disabled without policies keeps the replicas too"
 RATE = "An annotation's scale-down rate of 2 lets the replicas fall by half at most"
 HPA_OWNED = "An HPA scaler hands its workload to a HorizontalPodAutoscaler it owns, and takes it away"
+HPA_SCALES = "The HorizontalPodAutoscaler scales the workload on CPU, and the scaler reports what it decided"
+HPA_TOLERANCE = "The HorizontalPodAutoscaler leaves CPU within its tolerance alone"
 HPA_SWITCH = "A scaler that leaves the HPA strategy takes its HorizontalPodAutoscaler away"
 CONFIDENT = "A confident prediction adds replicas before the load reaches the target"
 SLOW_RISE = "A prediction looking 15 minutes ahead does not act on a slow rise"
@@ -157,6 +159,8 @@ CAUGHT_BY = {
     "skip-scale-up-window": catch("scaling", {"No scale-up before the scale-up window has passed"}, SCALE_DOWN),
     "hpa-never-updated": catch("strategies", {HPA_OWNED}, KPA_BURST),
     "hpa-left-behind": catch("strategies", {HPA_OWNED, HPA_SWITCH}, KPA_BURST),
+    "hpa-tolerance-ignored": catch("strategies", {HPA_TOLERANCE}, HPA_SCALES),
+    "hpa-decision-unreported": catch("strategies", {HPA_SCALES, HPA_TOLERANCE}, HPA_OWNED),
     "hpa-kept-after-strategy-change": catch("strategies", {HPA_SWITCH}, HPA_OWNED),
     "first-source-only": catch("metric_sources", {SEVERAL_SOURCES}, SOURCE.format("pod", "JSON")),
     "pod-sources-unread": catch("metric_sources", {SOURCE.format("pod", "Prometheus text"), SOURCE.format("pod", "JSON"),

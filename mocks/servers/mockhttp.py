@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Mapping
 from urllib.parse import parse_qs, urlsplit
@@ -60,6 +61,24 @@ def parse_count(name: str, text: str) -> int:
     if not re.fullmatch(r"[0-9]+", text):
         raise BadRequest(f"{name} must be an integer >= 0, got {text!r}")
     return int(text)
+
+
+def parse_millicores(name: str, text: str) -> int:
+    """CPU in millicores: `250m` or a whole number of millicores (`250`)."""
+    digits = text[:-1] if text.endswith("m") else text
+    if not re.fullmatch(r"[0-9]+", digits):
+        raise BadRequest(f"{name} must be millicores (e.g. 250m), got {text!r}")
+    return int(digits)
+
+
+def usage(cpu_millicores: int) -> tuple[int, str, str]:
+    """GET /usage: the CPU the program says it uses, as the embedded node reads it for the metrics API.
+
+    A process cannot be measured per pod on the embedded cluster (every program runs in one
+    Python process), so the program declares the usage a test set; the node reports it as a
+    kubelet reports what cAdvisor measured.
+    """
+    return 200, JSON, json.dumps({"cpu": f"{cpu_millicores}m"})
 
 
 def from_env(env: Mapping[str, str], name: str, default: str, parse: Callable[[str, str], object]):
@@ -161,9 +180,25 @@ def handler_for(app) -> type[BaseHTTPRequestHandler]:
 def server_for(app, host: str, port: int) -> ThreadingHTTPServer:
     """A server of `app` bound to (host, port), not yet serving; request threads are daemons."""
     server = ThreadingHTTPServer((host, port), handler_for(app))
+    server.app = app  # main() burns the CPU the app declares (see burn_declared_cpu)
     server.daemon_threads = True
     server.block_on_close = False  # closing must not wait for kept-alive connections to end
     return server
+
+
+def burn_declared_cpu(app, stop: threading.Event, slice_seconds: float = 0.1) -> None:
+    """Use the CPU the app declares (its `cpu` value, millicores; one core at most), until `stop` is set.
+
+    Run only by `main`: in a pod of a real cluster the metrics-server then measures the usage a
+    test set. The embedded cluster imports the program and reads the declared value instead.
+    """
+    while not stop.is_set():
+        values = app.values() if hasattr(app, "values") else {}
+        share = min(max(int(values.get("cpu", 0) or 0), 0), 1000) / 1000
+        busy_until = time.monotonic() + share * slice_seconds
+        while time.monotonic() < busy_until:
+            pass
+        stop.wait(slice_seconds * (1 - share))
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -181,6 +216,10 @@ def main(name: str, doc: str, default_port: int,
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", default_port)))
     args = parser.parse_args(argv)
     server = create_server("0.0.0.0", args.port)
+    stop_burning = threading.Event()
+    app = getattr(server, "app", None)
+    if app is not None and "cpu" in getattr(app, "settable", ()):
+        threading.Thread(target=burn_declared_cpu, args=(app, stop_burning), daemon=True).start()
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         print(f"{name} serving on 0.0.0.0:{args.port}", flush=True)
@@ -188,4 +227,5 @@ def main(name: str, doc: str, default_port: int,
     except KeyboardInterrupt:
         print(f"{name} stopping", flush=True)
     finally:
+        stop_burning.set()
         server.server_close()

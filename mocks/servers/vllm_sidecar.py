@@ -6,7 +6,9 @@ sidecar served it, so `basic-test` targets "70".
 
     GET /metrics   vllm:gpu_cache_usage_perc, vllm:num_requests_running,
                    vllm:num_requests_waiting (label model_name="test-model")
-    GET /set?gpu_cache=F&requests_running=N&requests_waiting=N
+    GET /usage     {"cpu": "<millicores>m"}: the CPU this program says it uses (the embedded
+                   cluster's node reports it to the metrics API; 0m until set)
+    GET /set?gpu_cache=F&requests_running=N&requests_waiting=N&cpu=Mm
                    any non-empty subset; 200 "OK", or 400 and nothing changed
     GET /fault?metrics=error|garbage|none
                    /metrics answers 500, or 200 with a body that holds no metric, or
@@ -21,7 +23,7 @@ Standard library and the sibling mockhttp.py only: it runs as `python vllm_sidec
 in a python:3.11-slim pod from a ConfigMap, and the local cluster imports it and calls
 create_server.
 Initial values from env INITIAL_GPU_CACHE (85), INITIAL_RUNNING (5),
-INITIAL_WAITING (10); the port from env PORT or --port (default 9000). The manifest takes
+INITIAL_WAITING (10), INITIAL_CPU (0m); the port from env PORT or --port (default 9000). The manifest takes
 READY_AFTER_SECONDS from the ConfigMap `inference-pod-startup` (optional), so a scenario
 makes pods started from then on slow to become ready without rolling out the Deployment.
 """
@@ -34,12 +36,12 @@ from http.server import ThreadingHTTPServer
 from typing import Callable, Mapping
 
 import mockhttp
-from mockhttp import TEXT, BadRequest, SettableGauges, from_env, ok, parse_count, parse_percent, parse_query, \
+from mockhttp import parse_millicores, usage, TEXT, BadRequest, SettableGauges, from_env, ok, parse_count, parse_percent, parse_query, \
     server_for
 
 DEFAULT_PORT = 9000
 MODEL_NAME = "test-model"
-SET_PARAMETERS = ("gpu_cache", "requests_running", "requests_waiting")
+SET_PARAMETERS = ("gpu_cache", "requests_running", "requests_waiting", "cpu")
 METRICS = (
     ("vllm:gpu_cache_usage_perc", "gpu_cache", "GPU KV-cache usage in percent (0-100)."),
     ("vllm:num_requests_running", "requests_running", "Requests currently running."),
@@ -53,7 +55,7 @@ FAULTS = {
 }
 
 PARSERS = {"gpu_cache": parse_percent, "requests_running": parse_count,
-           "requests_waiting": parse_count}
+           "requests_waiting": parse_count, "cpu": parse_millicores}
 
 
 class Sidecar(SettableGauges):
@@ -62,9 +64,9 @@ class Sidecar(SettableGauges):
     gauges, labels, settable = METRICS, f'model_name="{MODEL_NAME}"', SET_PARAMETERS
 
     def __init__(self, gpu_cache: float, requests_running: int, requests_waiting: int,
-                 ready_at: float = 0.0, clock: Callable[[], float] = time.time):
+                 ready_at: float = 0.0, clock: Callable[[], float] = time.time, cpu: int = 0):
         super().__init__({"gpu_cache": gpu_cache, "requests_running": requests_running,
-                          "requests_waiting": requests_waiting})
+                          "requests_waiting": requests_waiting, "cpu": cpu})
         self._fault = "none"
         self._ready_at, self._clock = ready_at, clock
 
@@ -89,6 +91,9 @@ class Sidecar(SettableGauges):
     def parse(self, name: str, text: str, current: Mapping[str, object]) -> object:
         return PARSERS[name](name, text)
 
+    def routes(self) -> dict:
+        return {**super().routes(), "/usage": lambda: usage(self.values()["cpu"])}
+
 
 def create_server(host: str, port: int, env: Mapping[str, str] | None = None,
                   clock: Callable[[], float] = time.time, seed: int | None = None
@@ -98,7 +103,8 @@ def create_server(host: str, port: int, env: Mapping[str, str] | None = None,
     app = Sidecar(from_env(env, "INITIAL_GPU_CACHE", "85", parse_percent),
                   from_env(env, "INITIAL_RUNNING", "5", parse_count),
                   from_env(env, "INITIAL_WAITING", "10", parse_count),
-                  ready_at=clock() + from_env(env, "READY_AFTER_SECONDS", "0", parse_count), clock=clock)
+                  ready_at=clock() + from_env(env, "READY_AFTER_SECONDS", "0", parse_count), clock=clock,
+                  cpu=from_env(env, "INITIAL_CPU", "0m", parse_millicores))
     return server_for(app, host, port)
 
 

@@ -27,11 +27,13 @@ from support.clock import VirtualClock
 from support.localcluster import schema
 from support.localcluster.access import EventRecorder, WorkQueue
 from support.localcluster.apiserver import Api, ApiServer
+from support.localcluster.apiserver.metrics import MetricsApis
 from support.localcluster.apiserver.request import Request
 from support.chaos import ChaosPlan
 from support.localcluster.chaos import ApiFaults, Disruptions
 from support.localcluster.controllers.deployments import DeploymentController
 from support.localcluster.controllers.garbage import GarbageCollector
+from support.localcluster.controllers.horizontal import HorizontalController
 from support.localcluster.controllers.namespaces import NamespaceController
 from support.localcluster.controllers.replicasets import ReplicaSetController
 from support.localcluster.controllers.statefulsets import StatefulSetController
@@ -40,6 +42,7 @@ from support.localcluster.node import images
 from support.localcluster.node.agent import NODE_NAME, NodeAgent, NodeConfig
 from support.localcluster.node.containers import ImageRegistry, Runner
 from support.localcluster.node.request_network import RequestNetwork
+from support.localcluster.node.usage import PodReader
 from support.localcluster.store import HISTORY_PER_KIND, Store
 
 CRD_PATH = Path(__file__).with_name("budaiscaler-crd.yaml")
@@ -69,6 +72,7 @@ class ClusterParts:
     queue: WorkQueue
     images: ImageRegistry
     node: NodeAgent
+    metrics: MetricsApis  # metrics.k8s.io and custom.metrics.k8s.io, from what the node reads of its pods
     components: list[Component] = field(default_factory=list)  # started in order, stopped in reverse
 
     def start(self) -> None:
@@ -94,11 +98,13 @@ def wire(clock: VirtualClock, *, start_delay: float = 1.0, ready_delay: float = 
     node = NodeAgent(store, clock, queue, registry, NodeConfig(NODE_NAME, start_delay, ready_delay, listen_delay, seed, kubeconfig),
                      network=network)
     events = EventRecorder(store, clock, NODE_NAME)
+    metrics = MetricsApis(store, clock.now, PodReader())
     controllers: list[Component] = [DeploymentController(store, clock, queue, events),
                                     ReplicaSetController(store, queue, events, NODE_NAME, seed),
                                     StatefulSetController(store, queue, events, NODE_NAME),
-                                    NamespaceController(store, clock, queue), GarbageCollector(store, queue)]
-    return ClusterParts(store, queue, registry, node, [*controllers, network, node])
+                                    NamespaceController(store, clock, queue), GarbageCollector(store, queue),
+                                    HorizontalController(store, clock, queue, events, metrics)]
+    return ClusterParts(store, queue, registry, node, metrics, [*controllers, network, node])
 
 
 class LocalCluster:
@@ -161,7 +167,8 @@ class LocalCluster:
     def _bring_up(self) -> None:
         tls_files = write_tls_files(self.workdir) if self.tls else None
         self.ca_path = tls_files[0] if tls_files else None
-        api = Api(self.store, self.clock, self.token, logs=self.node, address=lambda: self.server_url)
+        api = Api(self.store, self.clock, self.token, logs=self.node, address=lambda: self.server_url,
+                  metrics=self.parts.metrics)
         self._server = ApiServer(api, port=self.port, tls_files=tls_files).start()
         self.server_url = self._server.url
         write_kubeconfig(self.kubeconfig_path, self.server_url, self.token, LOOPBACK_CERT if self.tls else None)

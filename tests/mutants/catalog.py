@@ -393,6 +393,35 @@ def _unready_pods_counted(behaviour: Behaviour) -> Behaviour:
     return dataclasses.replace(behaviour, plan_collection=broken)
 
 
+def _hpa_without_tolerance(behaviour: Behaviour) -> Behaviour:
+    """The scaler's HPA is told to scale on any difference from the target: its tolerance set to 0."""
+    build = behaviour.hpa
+
+    def broken(scaler):
+        hpa = build(scaler)
+        behavior = hpa["spec"].get("behavior") or {}
+        hpa["spec"]["behavior"] = {direction: {**(behavior.get(direction) or {}), "tolerance": "0"}
+                                   for direction in ("scaleUp", "scaleDown")}
+        return hpa
+    return dataclasses.replace(behaviour, hpa=broken)
+
+
+def _kind_read_as_zero(kind: str) -> Callable[[Behaviour], Behaviour]:
+    """Sources of one type read 0 on every pod, whatever the metrics API says."""
+    def change(behaviour: Behaviour) -> Behaviour:
+        gather = behaviour.gather_collection
+
+        def broken(plans, replies, pods, model):
+            result = gather(plans, replies, pods, model)
+            for source_plan in plans:
+                if source_plan.source.metric_source_type == kind:
+                    result.snapshots[source_plan.source.target_metric] = snapshot([0.0])
+                    result.errors.pop(source_plan.source.target_metric, None)
+            return result
+        return dataclasses.replace(behaviour, gather_collection=broken)
+    return change
+
+
 def _never_ready(status, ok, reason, message, now_text, model):
     set_ready(status, False, "ReconciliationFailed", "mutant: never ready", now_text, model)
 
@@ -452,6 +481,9 @@ MUTANTS: dict[str, Mutant] = {
     "hpa-never-updated": Mutant(api=_HpaNeverUpdated),
     "hpa-left-behind": Mutant(api=_HpaLeftBehind),
     "hpa-kept-after-strategy-change": Mutant(_as_built_in("hpa-kept-after-strategy-change")),
+    "hpa-tolerance-ignored": Mutant(_hpa_without_tolerance),
+    "hpa-decision-unreported": Mutant(lambda b: dataclasses.replace(
+        b, hpa_status=lambda hpa_status, running, model: {"actualScale": running})),
     "first-source-only": Mutant(_first_source_only),
     "pod-sources-unread": Mutant(_source_kind_unread("pod")),
     "inference-engine-sources-unread": Mutant(_source_kind_unread("inferenceEngine")),

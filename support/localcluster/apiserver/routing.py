@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 from support.localcluster.apiserver import resources
 from support.localcluster.apiserver.deletion import Deletes
+from support.localcluster.apiserver.metrics import MetricsApis
 from support.localcluster.apiserver.patch import Patches
 from support.localcluster.apiserver.proxy import PodLogs, Proxy
 from support.localcluster.apiserver.reads import Reads
@@ -29,8 +30,9 @@ class Api:
     """Routes one Request to a Response. Thread-safe: all state lives in the Store."""
 
     def __init__(self, store: Store, clock: WatchClock, token: str, logs: PodLogs | None = None,
-                 address: Callable[[], str] = lambda: "https://127.0.0.1"):
+                 address: Callable[[], str] = lambda: "https://127.0.0.1", metrics: MetricsApis | None = None):
         self.store, self.token, self._address_url = store, token, address
+        self.metrics = metrics  # the metrics APIs (metrics-server, a custom metrics adapter), if the cluster has them
         self.watches = Watches(store, clock)
         self.stopped = False  # set when the server shuts down: connections close after their request
         self.faults: Callable[[Request], Response | None] | None = None  # chaos: an injected answer, or None
@@ -88,7 +90,12 @@ class Api:
     def _route_groups(self, request: Request, segments: list[str]) -> Response | Streaming:
         parts = [s for s in segments[:2] if s]
         if not parts:
-            return self._discovery(request, resources.api_group_list(self.store))
+            groups = resources.api_group_list(self.store)
+            if self.metrics is not None:
+                groups = {**groups, "groups": groups["groups"] + self.metrics.groups()}
+            return self._discovery(request, groups)
+        if self.metrics is not None and self.metrics.serves(parts[0]):
+            return self.metrics.route(request, parts[0], parts[1] if len(parts) > 1 else None, segments[2:])
         if len(parts) == 1:
             return self._discovery(request, resources.api_group(self.store, parts[0]))
         return self._route_version(request, parts[0], parts[1], segments[2:])
