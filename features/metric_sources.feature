@@ -1,11 +1,16 @@
 @metric-sources
 Feature: Where a scaler reads its metrics
   BudAIScaler reads each metric source the way its type says: a pod or inference
-  engine source from every ready pod, in Prometheus text or JSON. With several
-  sources it scales to what the most demanding of them asks for.
+  engine source from every ready pod, in Prometheus text or JSON; a resource source
+  from the cluster's resource metrics (CPU as a share of what the pods request); a
+  custom source from the cluster's custom metrics of each pod; a prometheus source
+  from the answer to its query. With several sources it scales to what the most
+  demanding of them asks for.
 
   The scaler "mock-metrics-scaler" (configs/mock-test.yaml) scales the mock vLLM
-  metrics server (1 to 5 replicas) on the GPU cache usage its pods serve.
+  metrics server (1 to 5 replicas, each pod requesting half a CPU) on the GPU cache
+  usage its pods serve. On a real cluster the resource source needs metrics-server
+  and the custom source an adapter serving the pods' vllm_num_requests_waiting.
 
   Background:
     Given the mock vLLM metrics server is running
@@ -30,4 +35,28 @@ Feature: Where a scaler reads its metrics
     And GPU cache usage is 30% on every inference pod
     And the desired replicas stay at 1 for 20 seconds
     When 40 requests are waiting on every inference pod
+    Then the desired replicas rise above 1 within 60 seconds
+
+  Scenario: CPU read from the cluster's resource metrics as a resource source
+    Given the scaler reads CPU as a resource source, against a target of 50% of the requested CPU
+    And CPU usage is 30% of the requested CPU on every inference pod
+    And the desired replicas stay at 1 for 20 seconds
+    When CPU usage rises to 150% of the requested CPU on every inference pod
+    Then the desired replicas rise above 1 within 60 seconds
+
+  # Known gap: the controller reads custom sources through the resource metrics
+  # API, which knows only CPU and memory, so a pod's own metric is never read.
+  @known-gap @quirk.custom-uses-resource-fetcher
+  Scenario: Requests waiting read from the cluster's custom metrics as a custom source
+    Given the scaler reads the requests waiting on each pod from the custom metrics API, against a target of 10
+    And the desired replicas stay at 1 for 20 seconds
+    When 40 requests are waiting on every inference pod
+    Then the desired replicas rise above 1 within 60 seconds
+
+  Scenario: The answer to a Prometheus query read as a prometheus source
+    Given the Prometheus server is running
+    And Prometheus reports 5 requests waiting in total
+    And the scaler reads the requests waiting in total from Prometheus, against a target of 10
+    And the desired replicas stay at 1 for 20 seconds
+    When Prometheus reports 40 requests waiting in total
     Then the desired replicas rise above 1 within 60 seconds

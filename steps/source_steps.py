@@ -25,6 +25,37 @@ def step_second_source(context, target):
     context.world.patch_scaler({"metricsSources": [*sources, waiting]})
 
 
+@given("the scaler reads CPU as a resource source, against a target of {target:d}% of the requested CPU")
+def step_resource_source(context, target):
+    context.world.patch_scaler({"metricsSources": [
+        {"metricSourceType": "resource", "targetMetric": "cpu", "targetValue": str(target)}]})
+
+
+@given("the scaler reads the requests waiting on each pod from the custom metrics API, against a target of {target:d}")
+def step_custom_source(context, target):
+    context.world.patch_scaler({"metricsSources": [
+        {"metricSourceType": "custom", "targetMetric": "vllm_num_requests_waiting", "targetValue": str(target)}]})
+
+
+# What Prometheus is asked for the requests waiting on all the workload's pods together.
+WAITING_IN_TOTAL = "sum(vllm_num_requests_waiting)"
+
+
+@given("the scaler reads the requests waiting in total from Prometheus, against a target of {target:d}")
+def step_prometheus_source(context, target):
+    endpoint = f"http://mock-prometheus.{context.world.namespace}.svc.cluster.local:9090"
+    context.world.patch_scaler({"metricsSources": [
+        {"metricSourceType": "prometheus", "targetMetric": "requests_waiting_total", "targetValue": str(target),
+         "endpoint": endpoint, "promQL": WAITING_IN_TOTAL}]})
+
+
+@given("Prometheus reports {count:d} requests waiting in total")
+@when("Prometheus reports {count:d} requests waiting in total")
+def step_prometheus_reports(context, count):
+    took = context.world.tell_side_service("Prometheus server", "/set", query=WAITING_IN_TOTAL, value=count)
+    assert_that(took, greater_than(0), f"no running Prometheus server took the answer {count}")
+
+
 @given("{count:d} requests are waiting on every inference pod")
 @when("{count:d} requests are waiting on every inference pod")
 def step_waiting(context, count):

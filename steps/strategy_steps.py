@@ -1,9 +1,39 @@
 """Sentences about the scaling strategies: a calm KPA scaler, and the HPA a scaler hands its workload to."""
 
 from behave import given, then, when
-from hamcrest import assert_that, contains_exactly, equal_to, has_entries, is_
+from hamcrest import (assert_that, contains_exactly, equal_to, greater_than_or_equal_to, has_entries, is_,
+                      less_than_or_equal_to)
 
 CALM_FOR = 30
+
+
+STRATEGIES = ("HPA", "KPA", "BudScaler")
+
+
+@given("a {strategy} scaler targets {target:d}% of the requested CPU and adds at most one pod a minute")
+def step_strategy_on_cpu(context, strategy, target):
+    """kpa-test's scaler (1 to 10 replicas, no stabilization windows) with this strategy, on CPU."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}: say one of {', '.join(STRATEGIES)}")
+    context.world.apply("kpa-test", spec={
+        "scalingStrategy": strategy,
+        "metricsSources": [{"metricSourceType": "resource", "targetMetric": "cpu", "targetValue": str(target)}],
+        "behavior": {"scaleUp": {"stabilizationWindowSeconds": 0,
+                                 "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}]},
+                     "scaleDown": {"stabilizationWindowSeconds": 0}}})
+
+
+@then("within {within:Duration} the desired replicas reach at least {least:d} and never exceed {most:d}")
+def step_reach_between(context, within, least, most):
+    world, seen = context.world, []
+
+    def desired() -> int:
+        seen.append(world.desired_replicas() or 0)
+        return seen[-1]
+    world.poller.consistently(desired, less_than_or_equal_to(most), for_=within,
+                              what=f"the desired replicas, never above {most}")
+    assert_that(max(seen, default=0), greater_than_or_equal_to(least),
+                f"the highest desired replicas within {within:g} seconds (seen: {seen})")
 
 
 @given("the KPA scaler is calm at 1 replica")

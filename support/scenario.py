@@ -133,17 +133,20 @@ class Scenario(ClusterTime):
 
     # -- setting up -------------------------------------------------------------------
     def apply(self, name: str, without: tuple[str, ...] = (),
-              settings: list[tuple[str, str]] | None = None) -> list[ObjectRef]:
+              settings: list[tuple[str, str]] | None = None, spec: dict | None = None) -> list[ObjectRef]:
         """Apply a config or mock by name; `without` is a field path left out of every document;
-        `settings` (support.scaler_settings) change the BudAIScaler it holds before it is applied."""
+        `settings` (support.scaler_settings) change the BudAIScaler it holds before it is applied,
+        and `spec` replaces top-level fields of its spec."""
         documents = self.target.settings.images.rewrite(manifests.load_manifests(name, namespace=self.namespace))
         if without:
             for document in documents:
                 _drop(document, without)
         for document in documents:
-            if settings and document.get("kind") == SCALER_KIND:
-                spec = document.setdefault("spec", {})
-                scaler_settings.apply_changes(spec, scaler_settings.spec_changes(spec, settings))
+            if document.get("kind") == SCALER_KIND and (settings or spec):
+                held = document.setdefault("spec", {})
+                held.update(spec or {})
+                if settings:
+                    scaler_settings.apply_changes(held, scaler_settings.spec_changes(held, settings))
         refs = self.cluster.apply(documents)
         self.applied.extend(refs)
         scalers = [r.name for r in refs if r.kind == SCALER_KIND]

@@ -30,4 +30,5 @@ WORKLOAD_KINDS = {w.deployment: w.kind for w in INFERENCE_WORKLOADS.values()}
 # Services a scenario runs beside its inference workload (what BudAIScaler reads besides the pods).
 SIDE_SERVICES = {
     "DCGM exporter": InferenceWorkload("dcgm-server", "mock-dcgm-exporter", 9400),
+    "Prometheus server": InferenceWorkload("prometheus", "mock-prometheus", 9090),
 }

@@ -66,7 +66,7 @@ def test_resource_and_custom_read_the_metrics_apis():
     resource = plan_fetches(src("resource", "cpu"), "ns", [pod("a")], [], CONTRACT)
     assert (resource[0].api, resource[0].url) == ("kubernetes", "/apis/metrics.k8s.io/v1beta1/namespaces/ns/pods/a")
     custom = plan_fetches(src("custom", "queue"), "ns", [pod("a")], [], CONTRACT)
-    assert custom[0].url == "/apis/custom.metrics.k8s.io/v1beta1/namespaces/ns/pods/a/queue"
+    assert custom[0].url == "/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/a/queue"
     as_built = plan_fetches(src("custom", "queue"), "ns", [pod("a")], [], AS_BUILT)
     assert as_built[0].url == "/apis/metrics.k8s.io/v1beta1/namespaces/ns/pods/a"
 
@@ -74,7 +74,7 @@ def test_resource_and_custom_read_the_metrics_apis():
 def test_custom_values():
     listing = {"kind": "MetricValueList", "items": [
         {"describedObject": {"kind": "Pod", "name": "a"}, "metricName": "queue", "value": "1500m"}]}
-    fetch = Fetch("a", "/apis/custom.metrics.k8s.io/v1beta1/namespaces/ns/pods/a/queue", "kubernetes")
+    fetch = Fetch("a", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/a/queue", "kubernetes")
     assert read_value(src("custom", "queue"), fetch, Reply(200, json.dumps(listing)), CONTRACT) == 1.5
     # as built a custom source is read as a resource metric: queue is not cpu or memory
     metrics = Reply(200, json.dumps(pod_metrics()))

@@ -62,6 +62,9 @@ KPA_SPIKE = "A short spike is averaged away by the stable window"
 KPA_PANIC = "Panic mode is entered on a burst and left a stable window later, and KPA says so"
 KPA_CALM = "A moderate rise scales up calmly, not in panic"
 SOURCE = "GPU cache usage read as {0} source in {1} [kind={0}, format={1}]"
+RESOURCE_SOURCE = "CPU read from the cluster's resource metrics as a resource source"
+CUSTOM_SOURCE = "Requests waiting read from the cluster's custom metrics as a custom source"
+PROMETHEUS_SOURCE = "The answer to a Prometheus query read as a prometheus source"
 SEVERAL_SOURCES = "With several sources the most demanding one decides"
 FIRST_DOWN = "The first scale-down follows selectPolicy {0} [select={0}, to={1}]"
 PERIOD = "A scale-down policy limits the change over its whole period"
@@ -71,6 +74,10 @@ RATE = "An annotation's scale-down rate of 2 lets the replicas fall by half at m
 HPA_OWNED = "An HPA scaler hands its workload to a HorizontalPodAutoscaler it owns, and takes it away"
 HPA_SCALES = "The HorizontalPodAutoscaler scales the workload on CPU, and the scaler reports what it decided"
 HPA_TOLERANCE = "The HorizontalPodAutoscaler leaves CPU within its tolerance alone"
+BURST = "One burst, three strategies: {0} {1} [strategy={0}, reaction={1}, least={2}, most={3}]"
+KPA_IN_A_BURST = BURST.format("KPA", "panics and scales up at once", 4, 10)
+HPA_IN_A_BURST = BURST.format("HPA", "adds one pod a minute, its policy", 2, 2)
+BUDSCALER_IN_A_BURST = BURST.format("BudScaler", "adds one pod a minute, its policy", 2, 2)
 HPA_SWITCH = "A scaler that leaves the HPA strategy takes its HorizontalPodAutoscaler away"
 CONFIDENT = "A confident prediction adds replicas before the load reaches the target"
 SLOW_RISE = "A prediction looking 15 minutes ahead does not act on a slow rise"
@@ -153,7 +160,9 @@ CAUGHT_BY = {
     "no-conflict-check": catch("failure_modes", {NEWER_CONFLICT}, NO_DATA.format("fail")),
     "conflict-blocks-both": catch("failure_modes", {"The older of two scalers on one deployment keeps scaling it"},
                                   NEWER_CONFLICT),
-    "panic-never-entered": catch("strategies", {KPA_BURST, KPA_PANIC}, KPA_SPIKE),
+    "panic-never-entered": catch("strategies", {KPA_BURST, KPA_PANIC, KPA_IN_A_BURST}, KPA_SPIKE),
+    "hpa-policies-dropped": catch("strategies", {HPA_IN_A_BURST}, HPA_SCALES),
+    "policy-period-ignored-in-a-burst": catch("strategies", {BUDSCALER_IN_A_BURST}, HPA_IN_A_BURST),
     "kpa-this-tick-only": catch("strategies", {KPA_SPIKE, KPA_PANIC}, KPA_BURST),
     "panic-threshold-a-hundredth": catch("strategies", {KPA_CALM}, KPA_BURST),
     "skip-scale-up-window": catch("scaling", {"No scale-up before the scale-up window has passed"}, SCALE_DOWN),
@@ -162,6 +171,9 @@ CAUGHT_BY = {
     "hpa-tolerance-ignored": catch("strategies", {HPA_TOLERANCE}, HPA_SCALES),
     "hpa-decision-unreported": catch("strategies", {HPA_SCALES, HPA_TOLERANCE}, HPA_OWNED),
     "hpa-kept-after-strategy-change": catch("strategies", {HPA_SWITCH}, HPA_OWNED),
+    "resource-read-as-zero": catch("metric_sources", {RESOURCE_SOURCE}, PROMETHEUS_SOURCE),
+    "custom-read-as-zero": catch("metric_sources", {CUSTOM_SOURCE}, RESOURCE_SOURCE),
+    "prometheus-read-as-zero": catch("metric_sources", {PROMETHEUS_SOURCE}, RESOURCE_SOURCE),
     "first-source-only": catch("metric_sources", {SEVERAL_SOURCES}, SOURCE.format("pod", "JSON")),
     "pod-sources-unread": catch("metric_sources", {SOURCE.format("pod", "Prometheus text"), SOURCE.format("pod", "JSON"),
                                                    SEVERAL_SOURCES}, SOURCE.format("inferenceEngine", "Prometheus text")),

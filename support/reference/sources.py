@@ -9,7 +9,7 @@ puts them together per source and per scaler. Pure: the operator does the GETs.
   JSON or Prometheus text (``metrics.parse_metric``);
 - resource: every ready pod's PodMetrics (metrics.k8s.io): usage / requests x
   100, or the raw usage (millicores, bytes) when nothing is requested;
-- custom: contract, every ready pod's custom.metrics.k8s.io MetricValueList;
+- custom: contract, every ready pod's custom.metrics.k8s.io/v1beta2 MetricValueList;
   as built the resource fetcher (quirk ``custom-uses-resource-fetcher``, §7.10);
 - prometheus: ``<endpoint>/api/v1/query?query=<promQL>``, a vector (the mean of
   several series) -- or, contract, a scalar (quirk ``prometheus-scalar-unsupported``);
@@ -73,7 +73,7 @@ def plan_fetches(source: MetricSource, namespace: str, ready: list[Mapping[str, 
         return [Fetch(_name(p), f"/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods/{_name(p)}",
                       "kubernetes") for p in ready]
     if kind == "custom":
-        return [Fetch(_name(p), f"/apis/custom.metrics.k8s.io/v1beta1/namespaces/{namespace}/pods/"
+        return [Fetch(_name(p), f"/apis/custom.metrics.k8s.io/v1beta2/namespaces/{namespace}/pods/"
                                 f"{_name(p)}/{source.target_metric}", "kubernetes") for p in ready]
     if kind == "prometheus":
         return [Fetch(AGGREGATE, prometheus_url(source), timeout=ENDPOINT_TIMEOUT)]

@@ -406,6 +406,19 @@ def _hpa_without_tolerance(behaviour: Behaviour) -> Behaviour:
     return dataclasses.replace(behaviour, hpa=broken)
 
 
+def _hpa_without_scale_up_policies(behaviour: Behaviour) -> Behaviour:
+    """The scaler's HPA gets none of the scaler's scale-up policies: the HPA's defaults apply."""
+    build = behaviour.hpa
+
+    def broken(scaler):
+        hpa = build(scaler)
+        scale_up = (hpa["spec"].get("behavior") or {}).get("scaleUp")
+        if scale_up:
+            scale_up.pop("policies", None)
+        return hpa
+    return dataclasses.replace(behaviour, hpa=broken)
+
+
 def _kind_read_as_zero(kind: str) -> Callable[[Behaviour], Behaviour]:
     """Sources of one type read 0 on every pod, whatever the metrics API says."""
     def change(behaviour: Behaviour) -> Behaviour:
@@ -482,11 +495,16 @@ MUTANTS: dict[str, Mutant] = {
     "hpa-left-behind": Mutant(api=_HpaLeftBehind),
     "hpa-kept-after-strategy-change": Mutant(_as_built_in("hpa-kept-after-strategy-change")),
     "hpa-tolerance-ignored": Mutant(_hpa_without_tolerance),
+    "hpa-policies-dropped": Mutant(_hpa_without_scale_up_policies),
+    "policy-period-ignored-in-a-burst": Mutant(_as_built_in("policy-period-ignored")),
     "hpa-decision-unreported": Mutant(lambda b: dataclasses.replace(
         b, hpa_status=lambda hpa_status, running, model: {"actualScale": running})),
     "first-source-only": Mutant(_first_source_only),
     "pod-sources-unread": Mutant(_source_kind_unread("pod")),
     "inference-engine-sources-unread": Mutant(_source_kind_unread("inferenceEngine")),
+    "resource-read-as-zero": Mutant(_kind_read_as_zero("resource")),
+    "custom-read-as-zero": Mutant(_kind_read_as_zero("custom")),
+    "prometheus-read-as-zero": Mutant(_kind_read_as_zero("prometheus")),
     "select-policy-inverted": Mutant(_each_strategy(_select_inverted)),
     "disabled-ignored": Mutant(_with_context(down_select_policy="Min")),
     "policy-period-ignored": Mutant(_as_built_in("policy-period-ignored")),
