@@ -27,7 +27,6 @@ WITHOUT_SCENARIO = {
                       "(learning-gpu-cost)",
     # The strategy modules (issue 8) model these; strategies-b is wiring them into the operator and features.
     "no-metrics-without-pods": "the metric sources feature of issue 8 (strategies)",
-    "custom-uses-resource-fetcher": "the metric sources feature of issue 8 (strategies)",
     "prometheus-scalar-unsupported": "the metric sources feature of issue 8 (strategies)",
     "external-body-not-trimmed": "the metric sources feature of issue 8 (strategies)",
 }

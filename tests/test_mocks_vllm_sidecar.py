@@ -178,23 +178,29 @@ def test_usage_reports_the_cpu_set(serve):
 
 
 
-def cpu_used_in_a_second(millicores: int) -> float:
-    import threading
-    import time
 
-    app = sidecar.Sidecar(0, 0, 0, cpu=millicores)
-    stop = threading.Event()
-    thread = threading.Thread(target=sidecar.mockhttp.burn_declared_cpu, args=(app, stop, 0.05))
-    before = time.process_time()
-    thread.start()
-    stop.wait(1.0)
-    stop.set()
-    thread.join(timeout=2)
-    assert not thread.is_alive(), "the burner stops when told to"
-    return time.process_time() - before
+class _Slices:
+    """A stop event that ends the burner after three slices and remembers each idle wait."""
+
+    def __init__(self):
+        self.waits = []
+
+    def is_set(self):
+        return len(self.waits) >= 3
+
+    def wait(self, seconds):
+        self.waits.append(round(seconds, 6))
 
 
 def test_a_standalone_program_burns_the_cpu_it_declares():
-    """On a real cluster the metrics-server measures the CPU a test set: the program uses it."""
-    idle, busy = cpu_used_in_a_second(0), cpu_used_in_a_second(1000)
-    assert busy - idle >= 0.1, f"1000m declared used {busy:.2f} s of CPU in a second, 0m used {idle:.2f} s"
+    """On a real cluster the metrics-server measures the CPU a test set: the program is busy that share of time."""
+    ticks = iter(range(10_000))
+    reads = []
+
+    def clock():
+        reads.append(next(ticks) * 0.001)
+        return reads[-1]
+    stop = _Slices()
+    sidecar.mockhttp.burn_declared_cpu(sidecar.Sidecar(0, 0, 0, cpu=300), stop, 0.1, clock)
+    assert stop.waits == [0.07, 0.07, 0.07], "idle 70 % of each slice at 300m"
+    assert len(reads) >= 3 * 30, f"busy 30 ms of each 100 ms slice (clock read {len(reads)} times at 1 ms a read)"

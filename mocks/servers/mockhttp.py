@@ -186,7 +186,8 @@ def server_for(app, host: str, port: int) -> ThreadingHTTPServer:
     return server
 
 
-def burn_declared_cpu(app, stop: threading.Event, slice_seconds: float = 0.1) -> None:
+def burn_declared_cpu(app, stop: threading.Event, slice_seconds: float = 0.1,
+                      clock: Callable[[], float] = time.monotonic) -> None:
     """Use the CPU the app declares (its `cpu` value, millicores; one core at most), until `stop` is set.
 
     Run only by `main`: in a pod of a real cluster the metrics-server then measures the usage a
@@ -195,8 +196,8 @@ def burn_declared_cpu(app, stop: threading.Event, slice_seconds: float = 0.1) ->
     while not stop.is_set():
         values = app.values() if hasattr(app, "values") else {}
         share = min(max(int(values.get("cpu", 0) or 0), 0), 1000) / 1000
-        busy_until = time.monotonic() + share * slice_seconds
-        while time.monotonic() < busy_until:
+        busy_until = clock() + share * slice_seconds
+        while clock() < busy_until:
             pass
         stop.wait(slice_seconds * (1 - share))
 
