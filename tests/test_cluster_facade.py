@@ -376,7 +376,7 @@ def test_the_pod_proxy_goes_with_the_kubeconfigs_credentials_and_ca(cluster, sim
     pod = cluster.workload_pods(simulator.namespace, SIMULATOR)[0]["metadata"]["name"]
     response = cluster.proxy_get(simulator.namespace, pod, 9000, "/status")
     assert response.status_code == 200, response.text
-    assert set(response.json()) == {"gpu_cache", "requests_running", "requests_waiting"}
+    assert set(response.json()) == {"gpu_cache", "requests_running", "requests_waiting", "cpu"}
 
 
 def test_a_pod_proxy_answer_that_is_not_ok_is_returned_not_raised(cluster, simulator):
