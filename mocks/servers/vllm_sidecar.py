@@ -71,7 +71,7 @@ class Sidecar(SettableGauges):
         self._ready_at, self._clock = ready_at, clock
 
     def routes(self) -> dict[str, Callable[[], tuple[int, str, str]]]:
-        return {**super().routes(), "/ready": self.ready}
+        return {**super().routes(), "/ready": self.ready, "/usage": lambda: usage(self.values()["cpu"])}
 
     def ready(self) -> tuple[int, str, str]:
         left = self._ready_at - self._clock()
@@ -90,9 +90,6 @@ class Sidecar(SettableGauges):
 
     def parse(self, name: str, text: str, current: Mapping[str, object]) -> object:
         return PARSERS[name](name, text)
-
-    def routes(self) -> dict:
-        return {**super().routes(), "/usage": lambda: usage(self.values()["cpu"])}
 
 
 def create_server(host: str, port: int, env: Mapping[str, str] | None = None,
