@@ -41,7 +41,8 @@ def before_all(context):
                                          gaps_apart=context.settings.expected_profile == "as-built")
     context.active_tags = ActiveTagMatcher({
         "target": context.settings.target, "model": context.settings.model,
-        "controller_restart": "allowed" if context.settings.may_restart_controller else "refused"})
+        "controller_restart": "allowed" if context.settings.may_restart_controller else "refused",
+        **context.target.optional_apis()})
     context.gaps = GapLedger(context.settings.expected_profile, context.settings.quirks)
 
 

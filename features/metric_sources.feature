@@ -37,6 +37,7 @@ Feature: Where a scaler reads its metrics
     When 40 requests are waiting on every inference pod
     Then the desired replicas rise above 1 within 60 seconds
 
+  @use.with_metrics_api=served
   Scenario: CPU read from the cluster's resource metrics as a resource source
     Given the scaler reads CPU as a resource source, against a target of 50% of the requested CPU
     And CPU usage is 30% of the requested CPU on every inference pod
@@ -46,7 +47,7 @@ Feature: Where a scaler reads its metrics
 
   # Known gap: the controller reads custom sources through the resource metrics
   # API, which knows only CPU and memory, so a pod's own metric is never read.
-  @known-gap @quirk.custom-uses-resource-fetcher
+  @known-gap @quirk.custom-uses-resource-fetcher @use.with_custom_metrics_api=served
   Scenario: Requests waiting read from the cluster's custom metrics as a custom source
     Given the scaler reads the requests waiting on each pod from the custom metrics API, against a target of 10
     And the desired replicas stay at 1 for 20 seconds

@@ -72,6 +72,7 @@ Feature: Scaling strategies: KPA's stable and panic windows, and handing a workl
     When the scaler is deleted
     Then the scaler's HorizontalPodAutoscaler is gone within 30 seconds
 
+  @use.with_metrics_api=served
   Scenario: The HorizontalPodAutoscaler scales the workload on CPU, and the scaler reports what it decided
     Given CPU usage is 40% of the requested CPU on every inference pod
     And the scaler configured in "hpa-test" is applied
@@ -80,6 +81,7 @@ Feature: Scaling strategies: KPA's stable and panic windows, and handing a workl
     Then the desired replicas reach at least 2 within 60 seconds
     And the inference deployment follows the desired replicas within 60 seconds
 
+  @use.with_metrics_api=served
   Scenario: The HorizontalPodAutoscaler leaves CPU within its tolerance alone
     Given CPU usage is 84% of the requested CPU on every inference pod
     And the scaler configured in "hpa-test" is applied
@@ -100,6 +102,7 @@ Feature: Scaling strategies: KPA's stable and panic windows, and handing a workl
   # The same short burst of CPU for every strategy, each on 50% of the requested CPU
   # with a scale-up policy of one pod a minute: KPA panics and takes what the burst
   # needs at once; the HorizontalPodAutoscaler and BudScaler follow the policy.
+  @use.with_metrics_api=served
   Scenario Outline: One burst, three strategies: <strategy> <reaction>
     Given CPU usage is 25% of the requested CPU on every inference pod
     And a <strategy> scaler targets 50% of the requested CPU and adds at most one pod a minute

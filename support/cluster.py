@@ -164,6 +164,11 @@ class Cluster:
             raise PreconditionError(f"cannot reach the API server {self.server} (context {self.context!r}): {error}. "
                                     "Check the cluster is up and the context is right (-D context=NAME)") from None
 
+    def served_api_groups(self) -> set[str]:
+        """The API groups the server lists (discovery): which optional APIs, such as the metrics
+        APIs metrics-server and a custom-metrics adapter add, this cluster serves."""
+        return {group["name"] for group in self.kube.request("GET", "/apis").get("groups", [])}
+
     def check_budaiscaler_installed(self, controller_namespace: str, controller_pod: bool = True) -> ControllerInfo:
         """The full CRD is served and (unless not `controller_pod`) a controller pod runs; else say how to fix it."""
         try:

@@ -19,6 +19,9 @@ from support.settings import Settings
 from support.waiting import Poller
 
 CONTROLLER_RESTART_TIMEOUT = 180.0
+# Optional APIs some scenarios need, by the active tag that names them: `@use.with_metrics_api=served`
+# runs only where the cluster serves the resource metrics API (metrics-server), and skips elsewhere.
+OPTIONAL_APIS = {"metrics_api": "metrics.k8s.io", "custom_metrics_api": "custom.metrics.k8s.io"}
 
 
 @dataclass
@@ -56,6 +59,11 @@ class Target:
         if self._server_offset is None:
             self._server_offset = self.cluster.server_time() - self.clock.now()
         return self._server_offset
+
+    def optional_apis(self) -> dict[str, str]:
+        """'served' or 'absent' for each of OPTIONAL_APIS, from the server's discovery."""
+        served = self.cluster.served_api_groups()
+        return {tag: "served" if group in served else "absent" for tag, group in OPTIONAL_APIS.items()}
 
     def poller(self) -> Poller:
         return Poller(self.clock, interval=self.settings.poll_interval, time_scale=self.settings.time_scale)

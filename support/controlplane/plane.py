@@ -31,7 +31,7 @@ from support.waiting import Poller
 
 NODE_NAME = "budspec-node"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
-CONTROLLERS = ("deployment-controller", "replicaset-controller", "namespace-controller",
+CONTROLLERS = ("deployment-controller", "replicaset-controller", "statefulset-controller", "namespace-controller",
                "garbage-collector-controller", "serviceaccount-controller", "serviceaccount-token-controller",
                "root-ca-certificate-publisher-controller")
 START_TIMEOUT = 120.0
