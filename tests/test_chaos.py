@@ -13,10 +13,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hamcrest import assert_that, equal_to
 
 from behave_runs import run_behave, spec_scenarios
 from support.chaos import FAULTS, ChaosError, ChaosPlan, parse_chaos
-from support.kube.retry import WellBehavedRetry, well_behaved
+from support.kube.retry import ATTEMPTS, WellBehavedRetry, well_behaved
 from support.localcluster.apiserver.request import Request
 from support.localcluster.chaos import ApiFaults
 
@@ -112,6 +113,40 @@ def test_latency_delays_some_requests_and_answers_them():
 def test_a_well_behaved_client_retries_429_with_retry_after_and_5xx_on_reads(method, status, retry_after, retried):
     assert well_behaved().is_retry(method, status, retry_after) is retried
     assert isinstance(well_behaved(), WellBehavedRetry)
+
+
+@pytest.mark.parametrize("path, attempts", [("/api/v1/namespaces/a/pods/p:8000/proxy/metrics", 1),
+                                            ("/api/v1/namespaces/a/services/s:80/proxy/", 1),
+                                            ("/api/v1/namespaces/a/pods/p", 1 + ATTEMPTS)])
+def test_a_proxied_5xx_is_the_pods_answer_and_reaches_the_caller_at_once(path, attempts):
+    """Retrying a pod's own 500 (a failing metrics endpoint) or 503 (not listening yet) costs real
+    seconds of backoff per read and hides from the controller what BudAIScaler's scrape would see."""
+    import http.server
+    import threading
+    import urllib3
+    seen: list[str] = []
+
+    class Failing(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        retries = well_behaved()
+        retries.backoff_factor = 0  # the count matters here, not the waiting
+        pool = urllib3.PoolManager(retries=retries)
+        answer = pool.request("GET", f"http://127.0.0.1:{server.server_address[1]}{path}")
+    finally:
+        server.shutdown()
+    assert_that(answer.status, equal_to(503), "the caller sees the last answer as it is")
+    assert_that(len(seen), equal_to(attempts), f"requests the server got for {path}")
 
 
 # -- the matrix: chaos never turns a failure into a pass ------------------------------------

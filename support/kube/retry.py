@@ -16,6 +16,7 @@ from typing import Callable
 
 from kubernetes import config as k8s_config
 from kubernetes.client import ApiClient, Configuration
+from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
 
 READS = frozenset({"GET", "HEAD"})
@@ -27,6 +28,19 @@ class WellBehavedRetry(Retry):
         if status_code == 429:
             return has_retry_after
         return status_code >= 500 and method.upper() in READS
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        # A proxied answer (pods/proxy, services/proxy) is the pod's, not the API server's: a scrape
+        # that failed must reach the caller at once, as BudAIScaler's own HTTP scrape sees it. Retried,
+        # a failing metrics endpoint or a pod not yet listening cost 1.5 s of real time per read.
+        if response is not None and url and _is_proxied(url):
+            raise MaxRetryError(_pool, url, ResponseError(f"not retried: a proxied answer ({response.status})"))
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _is_proxied(url: str) -> bool:
+    path = url.split("?", 1)[0]
+    return "/proxy/" in path or path.endswith("/proxy")
 
 
 def well_behaved() -> Retry:
