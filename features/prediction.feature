@@ -66,6 +66,7 @@ Feature: Scaling ahead of the load
   @known-gap @quirk.predictor-shared-by-metric
   Scenario: A confident prediction adds replicas before the load reaches the target
     Given the inference deployment runs 4 replicas
+    And GPU cache usage is 56% on every inference pod
     And the scaler configured in "prediction-test" is applied with these settings
       | setting          | value |
       | schedule hints   | none  |
@@ -75,6 +76,7 @@ Feature: Scaling ahead of the load
 
   Scenario: A prediction looking 15 minutes ahead does not act on a slow rise
     Given the inference deployment runs 4 replicas
+    And GPU cache usage is 56% on every inference pod
     And the scaler configured in "prediction-test" is applied with these settings
       | setting          | value |
       | schedule hints   | none  |
@@ -88,6 +90,7 @@ Feature: Scaling ahead of the load
   @known-gap @quirk.fixed-lookahead @quirk.predictor-shared-by-metric
   Scenario: A longer look-ahead acts on the same slow rise
     Given the inference deployment runs 4 replicas
+    And GPU cache usage is 56% on every inference pod
     And the scaler configured in "prediction-test" is applied with these settings
       | setting          | value      |
       | schedule hints   | none       |
@@ -102,6 +105,7 @@ Feature: Scaling ahead of the load
   @known-gap @quirk.prediction-status-never-written @quirk.predictor-shared-by-metric
   Scenario: The scaler reports what it predicts and how confident it is
     Given the inference deployment runs 4 replicas
+    And GPU cache usage is 56% on every inference pod
     And the scaler configured in "prediction-test" is applied with these settings
       | setting          | value |
       | schedule hints   | none  |
