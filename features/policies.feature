@@ -45,6 +45,14 @@ Feature: Scaling policies: how fast and in which direction a scaler may change t
     Then the desired replicas fall to at most 9 within 1 minute
     And the replicas fall by at most 1 in any 60 seconds for 3 minutes
 
+  # maxScaleRate caps each scale-up at the replicas times the rate, rounded up: at
+  # 1.2 the load here (1.43 times the target) climbs 1, 2, 3, 4, 5, 6, 8, 10 where
+  # the load alone would take it 1, 2, 3, 5, 7, 10.
+  Scenario: A scale-up rate of 1.2 lets each scale-up add at most a fifth of the replicas
+    Given the scaler's scale-up may multiply the replicas by at most 1.2 at a time, with no policies
+    Then the desired replicas reach 10 within 2 minutes
+    And no scale-up in the scaling history multiplied the replicas by more than 1.2, rounded up
+
   Scenario: A disabled scale-down keeps the replicas when the load falls
     Given the desired replicas have reached at least 4 within 3 minutes
     And the scaler's scale-down policies are combined by "Disabled"

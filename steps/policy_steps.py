@@ -1,7 +1,9 @@
 """Sentences about a scaler's policies, selectPolicy and rate annotations, and the changes they allow."""
 
+import math
+
 from behave import given, then, when
-from hamcrest import assert_that, greater_than, has_entries, less_than_or_equal_to
+from hamcrest import assert_that, empty, greater_than, has_entries, is_not, less_than_or_equal_to
 
 from support.clock import parse_rfc3339
 
@@ -23,6 +25,11 @@ def step_disabled_bare(context):
 @given("the scaler's scale-down has no policies")
 def step_no_down_policies(context):
     context.world.patch_scaler({"behavior": {"scaleDown": {"policies": None}}})
+
+
+@given("the scaler's scale-up may multiply the replicas by at most {rate:g} at a time, with no policies")
+def step_up_rate(context, rate):
+    context.world.patch_scaler({"behavior": {"scaleUp": {"maxScaleRate": f"{rate:g}", "policies": None}}})
 
 
 @given('the scaler\'s annotation "{name}" is "{value}"')
@@ -59,6 +66,20 @@ def step_drop_rate(context, count, period, for_):
     world.poller.consistently(lambda: largest_drop([dict(h) for h in world.status().history], period),
                               less_than_or_equal_to(count), for_=for_,
                               what=f"the most replicas removed within any {period:g} seconds")
+
+
+def scale_ups_above_rate(history: list[dict], rate: float) -> list[str]:
+    """The scale-ups of the history that went past `previousScale x rate`, rounded up."""
+    return [f"{h['previousScale']} -> {h['newScale']} at {h.get('timestamp')}" for h in history
+            if h["newScale"] > h["previousScale"] and h["newScale"] > math.ceil(round(h["previousScale"] * rate, 9))]
+
+
+@then("no scale-up in the scaling history multiplied the replicas by more than {rate:g}, rounded up")
+def step_up_rate_kept(context, rate):
+    history = [dict(h) for h in context.world.status().history]
+    assert_that(history, is_not(empty()), "the scaling history (a scale-up should have been recorded)")
+    assert_that(scale_ups_above_rate(history, rate), empty(),
+                f"scale-ups past {rate:g} times the replicas before them (history: {history})")
 
 
 @when("GPU cache usage rises to {usage:Percent} on every pod of the {workload}")

@@ -70,6 +70,7 @@ FIRST_DOWN = "The first scale-down follows selectPolicy {0} [select={0}, to={1}]
 PERIOD = "A scale-down policy limits the change over its whole period"
 DISABLED = "A disabled scale-down keeps the replicas when the load falls"
 DISABLED_BARE = "A scale-down disabled without policies keeps the replicas too"
+UP_RATE = "A scale-up rate of 1.2 lets each scale-up add at most a fifth of the replicas"
 RATE = "An annotation's scale-down rate of 2 lets the replicas fall by half at most"
 HPA_OWNED = "An HPA scaler hands its workload to a HorizontalPodAutoscaler it owns, and takes it away"
 HPA_SCALES = "The HorizontalPodAutoscaler scales the workload on CPU, and the scaler reports what it decided"
@@ -185,6 +186,7 @@ CAUGHT_BY = {
     "policy-period-ignored": catch("policies", {PERIOD}, DISABLED),
     "disabled-needs-policies": catch("policies", {DISABLED_BARE}, DISABLED),
     "rate-reverses-direction": catch("policies", {RATE}, DISABLED),
+    "up-rate-ignored": catch("policies", {UP_RATE}, DISABLED),
     "history-uncapped": catch("lifecycle", {HISTORY}, SCALER_GOES),
     "history-newest-first": catch("lifecycle", {HISTORY}, SCALER_GOES),
     "never-to-zero": catch("lifecycle", {"A scaler allowed down to zero takes an idle workload to zero"}, HISTORY),

@@ -510,6 +510,7 @@ MUTANTS: dict[str, Mutant] = {
     "policy-period-ignored": Mutant(_as_built_in("policy-period-ignored")),
     "disabled-needs-policies": Mutant(_as_built_in("select-disabled-needs-policies")),
     "rate-reverses-direction": Mutant(_as_built_in("rate-reverses-direction")),
+    "up-rate-ignored": Mutant(_with_context(max_scale_up_rate=1000.0)),
     "history-uncapped": Mutant(lambda b: dataclasses.replace(b, history=lambda old, new: [*(old or []), new])),
     "history-newest-first": Mutant(lambda b: dataclasses.replace(b, history=lambda old, new: [new, *(old or [])][:10])),
     "never-to-zero": Mutant(_as_built_in("never-scales-to-zero")),
