@@ -90,6 +90,18 @@ Feature: Scaling strategies: KPA's stable and panic windows, and handing a workl
     When CPU usage rises to 100% of the requested CPU on every inference pod
     Then the desired replicas rise above 1 within 60 seconds
 
+  # The HorizontalPodAutoscaler scales down only to the most replicas it recommended
+  # over its scale-down window (hpa-test: 60 seconds; it recommends every 15 seconds),
+  # so a fall in load shows once the recommendations made before it have aged out.
+  @use.with_metrics_api=served
+  Scenario: The HorizontalPodAutoscaler holds the replicas through its scale-down window, then scales down
+    Given CPU usage is 160% of the requested CPU on every inference pod
+    And the scaler configured in "hpa-test" is applied
+    And the desired replicas have reached at least 2 within 60 seconds
+    When CPU usage falls to 10% of the requested CPU on every inference pod
+    Then the desired replicas hold for 40 seconds
+    And the desired replicas then fall within 40 seconds
+
   # Known gap: the controller deletes the HPA only when the scaler goes, so a
   # scaler switched to another strategy scales the workload alongside its old HPA.
   @known-gap @quirk.hpa-kept-after-strategy-change

@@ -74,6 +74,7 @@ UP_RATE = "A scale-up rate of 1.2 lets each scale-up add at most a fifth of the 
 RATE = "An annotation's scale-down rate of 2 lets the replicas fall by half at most"
 HPA_OWNED = "An HPA scaler hands its workload to a HorizontalPodAutoscaler it owns, and takes it away"
 HPA_SCALES = "The HorizontalPodAutoscaler scales the workload on CPU, and the scaler reports what it decided"
+HPA_DOWN_WINDOW = "The HorizontalPodAutoscaler holds the replicas through its scale-down window, then scales down"
 HPA_TOLERANCE = "The HorizontalPodAutoscaler leaves CPU within its tolerance alone"
 BURST = "One burst, three strategies: {0} {1} [strategy={0}, reaction={1}, least={2}, most={3}]"
 KPA_IN_A_BURST = BURST.format("KPA", "panics and scales up at once", 4, 10)
@@ -170,6 +171,7 @@ CAUGHT_BY = {
     "hpa-never-updated": catch("strategies", {HPA_OWNED}, KPA_BURST),
     "hpa-left-behind": catch("strategies", {HPA_OWNED, HPA_SWITCH}, KPA_BURST),
     "hpa-tolerance-ignored": catch("strategies", {HPA_TOLERANCE}, HPA_SCALES),
+    "hpa-scale-down-window-dropped": catch("strategies", {HPA_DOWN_WINDOW}, HPA_SCALES),
     "hpa-decision-unreported": catch("strategies", {HPA_SCALES, HPA_TOLERANCE}, HPA_OWNED),
     "hpa-kept-after-strategy-change": catch("strategies", {HPA_SWITCH}, HPA_OWNED),
     "resource-read-as-zero": catch("metric_sources", {RESOURCE_SOURCE}, PROMETHEUS_SOURCE),

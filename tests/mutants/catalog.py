@@ -419,6 +419,18 @@ def _hpa_without_scale_up_policies(behaviour: Behaviour) -> Behaviour:
     return dataclasses.replace(behaviour, hpa=broken)
 
 
+def _hpa_without_scale_down_window(behaviour: Behaviour) -> Behaviour:
+    """The scaler's HPA gets a scale-down window of 0: it scales down on the first low reading."""
+    build = behaviour.hpa
+
+    def broken(scaler):
+        hpa = build(scaler)
+        behavior = hpa["spec"].setdefault("behavior", {})
+        behavior["scaleDown"] = {**(behavior.get("scaleDown") or {}), "stabilizationWindowSeconds": 0}
+        return hpa
+    return dataclasses.replace(behaviour, hpa=broken)
+
+
 def _kind_read_as_zero(kind: str) -> Callable[[Behaviour], Behaviour]:
     """Sources of one type read 0 on every pod, whatever the metrics API says."""
     def change(behaviour: Behaviour) -> Behaviour:
@@ -496,6 +508,7 @@ MUTANTS: dict[str, Mutant] = {
     "hpa-kept-after-strategy-change": Mutant(_as_built_in("hpa-kept-after-strategy-change")),
     "hpa-tolerance-ignored": Mutant(_hpa_without_tolerance),
     "hpa-policies-dropped": Mutant(_hpa_without_scale_up_policies),
+    "hpa-scale-down-window-dropped": Mutant(_hpa_without_scale_down_window),
     "policy-period-ignored-in-a-burst": Mutant(_as_built_in("policy-period-ignored")),
     "hpa-decision-unreported": Mutant(lambda b: dataclasses.replace(
         b, hpa_status=lambda hpa_status, running, model: {"actualScale": running})),
