@@ -87,7 +87,8 @@ class Scenario(ClusterTime):
 
     # -- reading: the watch caches where they are current, else the API ----------------
     def _cached(self) -> bool:
-        """On the virtual clock, once settled, the caches hold every write made so far."""
+        """On the virtual clock, once settled, the caches hold every write made so far (a kind whose
+        watch is down is read from the API by the feed itself)."""
         if self.feed is None or not self.target.clock.is_virtual:
             return False
         self.target.clock.settle()

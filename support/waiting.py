@@ -9,7 +9,10 @@ With a `Feed` (the scenario namespace's watches) a wait probes again only when
 something it watches changed: on a virtual clock through
 `advance_until(deadline, stop=changed)`, so no probe runs in a tick where
 nothing changed; on a real clock within moments of a change, and at least
-every `interval` as a fallback. Without a feed it polls every `interval`.
+every `interval` as a fallback. Without a feed it polls every `interval`, and
+so it does while the feed says a watch is down (`trouble()`): then nothing
+wakes it, its reads go to the API, its pod duties run on every poll, and a
+timeout names the feed's trouble with the watch's last error.
 
 Duties run before a probe: small idempotent jobs that must keep happening
 while time passes. A pod duty (mock replay, shared demand) runs when pods
@@ -55,6 +58,8 @@ class Feed(Protocol):
 
     def wait_for_change(self, seen: int, timeout: float) -> bool: ...
 
+    def trouble(self) -> str | None: ...  # None while every watch is current, else what is down and why
+
 
 @dataclass
 class _Record:
@@ -70,6 +75,7 @@ class _Record:
     duty_runs: dict = field(default_factory=dict)      # duty -> runs
     duty_failures: dict = field(default_factory=dict)  # duty -> (failures, last error)
     pending: bool = False
+    feed_trouble: str | None = None   # the feed's trouble at the last observation
     kind: str = "eventually"          # "eventually" | "consistently" | "hold"
     what: str = ""
     limit: float = 0.0                # seconds of cluster time the wait may take
@@ -214,7 +220,7 @@ class Poller:
         if remaining <= 0:
             return
         feed = self.feed
-        if feed is None or record.pending:
+        if feed is None or record.pending or feed.trouble() is not None:
             step = min(self.interval, remaining)
             if feed is not None and self.clock.is_virtual:
                 self.clock.advance_until(self.clock.now() + step, stop=lambda: feed.changes != seen)
@@ -229,6 +235,7 @@ class Poller:
 
     def _observe(self, probe: Callable[[], Any], record: _Record) -> Any:
         record.polls += 1
+        record.feed_trouble = self.feed.trouble() if self.feed is not None else None
         try:
             value = probe()
         except Exception as error:  # a failed read is not an observation
@@ -241,7 +248,8 @@ class Poller:
 
     def _run_duties(self, record: _Record) -> None:
         pods = self.feed.pod_changes if self.feed is not None else None
-        pods_changed = pods is None or pods != record.pods_seen or record.pending
+        pods_changed = (pods is None or pods != record.pods_seen or record.pending
+                        or self.feed.trouble() is not None)  # a watch is down: pods may have changed unseen
         record.pods_seen, record.pending = pods, False
         for duty, on in self.duties:
             if on == ON_PODS and not pods_changed:
@@ -289,6 +297,8 @@ def _last_lines(matcher: Matcher, record: _Record) -> str:
     else:
         at = record.last_error_at - record.started
         lines.append(f"  last error: {type(record.last_error).__name__}: {record.last_error} (after {at:.0f} s)")
+    if record.feed_trouble is not None:
+        lines.append(f"  watch:      {record.feed_trouble}")
     lines.append(f"  polls:      {record.polls}")
     return "\n".join(lines)
 

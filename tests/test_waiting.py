@@ -127,6 +127,7 @@ class _Feed:
     def __init__(self):
         self.changes = 0
         self.pod_changes = 0
+        self.down = None  # what trouble() says: None while every watch is current
 
     def change(self, pods=False):
         self.changes += 1
@@ -134,6 +135,9 @@ class _Feed:
 
     def wait_for_change(self, seen, timeout):
         raise AssertionError("a virtual-clock wait must not block in real time")
+
+    def trouble(self):
+        return self.down
 
 
 def test_on_the_virtual_clock_a_fed_wait_probes_only_when_something_changed():
@@ -162,6 +166,24 @@ def test_pod_duties_run_when_pods_change_and_poll_while_they_report_unfinished_w
 
     Poller(clock, interval=2.0).with_feed(feed).with_duty(duty).hold(100)
     assert runs == [20, 22, 24, 26], "pods changed at 20; polled every 2 s until done; 50 was no pod change"
+
+
+def test_while_a_watch_is_down_a_fed_wait_polls_runs_its_pod_duties_and_its_timeout_names_the_watch_error():
+    clock, feed, probes, runs = VirtualClock(), _Feed(), [], []
+    feed.down = "the watch of pods is down, its cache may be stale (last error: ApiException 429: slow down)"
+    t0 = clock.now()
+
+    def probe():
+        probes.append(clock.now() - t0)
+        return "stale"
+
+    with pytest.raises(WaitTimeout) as raised:
+        Poller(clock, interval=5.0).with_feed(feed).with_duty(lambda: runs.append(1)).eventually(
+            probe, equal_to("fresh"), within=20, what="the fresh value")
+    assert probes == [0, 5, 10, 15, 20], "nothing wakes a wait whose watch is down: it polls every interval"
+    assert len(runs) == 5, "pods may change unseen while the watch is down: the pod duty runs on every poll"
+    assert "watch:      the watch of pods is down" in str(raised.value)
+    assert "last error: ApiException 429: slow down" in str(raised.value)
 
 
 def test_a_duty_failing_on_every_run_of_a_hold_fails_it_with_its_last_error():

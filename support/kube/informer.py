@@ -2,7 +2,10 @@
 
 List once, then watch from the list's resourceVersion with bookmarks; a stream
 that ends is resumed from the last version seen; 410 Gone (the version is too
-old) lists again and tells the handlers what changed meanwhile. On a virtual
+old) lists again and tells the handlers what changed meanwhile. While no
+stream is open (reconnecting, or the server refuses the watch) the cache is
+not `current`: readers must not take it for the server's state, and
+`trouble()` says why (the last error). On a virtual
 clock every stream carries the settle header with a fresh feed id, and every
 event is acknowledged to the clock after the handlers ran, so virtual time
 does not move while an event is in flight (TEAM.md, the settle protocol).
@@ -11,6 +14,7 @@ does not move while an event is in flight (TEAM.md, the settle protocol).
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from typing import Callable, Iterable
 
@@ -18,13 +22,14 @@ from kubernetes import watch as k8s_watch
 from kubernetes.client.exceptions import ApiException
 
 from support.clock import SETTLE_HEADER
-from support.kube.api import Kind, KubeApi
+from support.kube.api import Kind, KubeApi, error_message
 
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 WATCH_SECONDS = 3600  # the server ends a stream after this (cluster time); the informer resumes it
 RETRY_SECONDS = 1.0  # real-time pause before reconnecting after an error
 POLL_SECONDS = 1.0  # a server that cannot watch (405) is listed this often, on the clock
 Handler = Callable[[str, dict, "dict | None"], None]  # (event, object, previous object or None)
+StateHandler = Callable[[bool], None]  # told True when the cache follows the server again, False when it stops
 _feed_ids = itertools.count(1)
 
 
@@ -54,10 +59,29 @@ class Informer:
         self._thread: threading.Thread | None = None
         self.changes = 0  # bumped on every change of the cache
         self.last_error: BaseException | None = None
+        self._current = False  # a stream is open (or the kind is listed on the clock): the cache follows the server
+        self._down_error: BaseException | None = None  # the error since the cache stopped following, if any
+        self._state_handlers: list[StateHandler] = []
 
     # -- use ------------------------------------------------------------------------
     def add_handler(self, handler: Handler) -> None:
         self._handlers.append(handler)
+
+    def add_state_handler(self, handler: StateHandler) -> None:
+        self._state_handlers.append(handler)
+
+    @property
+    def current(self) -> bool:
+        """The cache follows the server: a watch stream is open, or the kind is listed on the clock."""
+        return self._current
+
+    def trouble(self) -> str | None:
+        """Why the cache is not current (None when it is): the watch is down, with its last error."""
+        if self._current:
+            return None
+        error = self._down_error
+        why = f"last error: {describe_error(error)}" if error is not None else "no stream open (reconnecting)"
+        return f"the watch of {self.kind.plural} is down, its cache may be stale ({why})"
 
     def get(self, namespace: str | None, name: str) -> dict | None:
         with self._lock:
@@ -154,6 +178,8 @@ class Informer:
         def open_stream(**kwargs):
             response = self._api.open("GET", self.kind.path(self._namespace), headers=headers, timeout=None,
                                       query=_watch_query(kwargs, self._selector))
+            if 200 <= response.status <= 299:  # else watch.stream raises the server's error
+                self._set_current(True)
             self._connected.set()
             if self._stopped.is_set():  # stopped while connecting: do not hold the stream open
                 response.close()
@@ -175,6 +201,7 @@ class Informer:
         except _Stopped:
             pass
         finally:
+            self._set_current(False)  # before the clock may move on: readers no longer trust the cache
             if feed:
                 self._clock.feed_closed(feed)
 
@@ -203,30 +230,57 @@ class Informer:
         for handler in self._handlers:
             handler(kind, obj, before)
 
-    def _relist_quietly(self) -> None:
+    def _relist_quietly(self) -> bool:
         try:
             self._relist(notify=True)
         except Exception as error:  # noqa: BLE001
             self._pause(error)
+            return False
+        return True
 
     def _poll(self) -> None:
         if self._stopped.is_set():
             return
-        self._relist_quietly()
+        self._set_current(self._relist_quietly())
         if getattr(self._clock, "is_virtual", False):
             self._clock.call_later(POLL_SECONDS, self._poll)
         else:
             while not self._stopped.wait(POLL_SECONDS):
-                self._relist_quietly()
+                self._set_current(self._relist_quietly())
+
+    def _set_current(self, current: bool) -> None:
+        if current:
+            self._down_error = None
+        if current == self._current:
+            return
+        self._current = current
+        for handler in self._state_handlers:
+            handler(current)
 
     def _pause(self, error: BaseException) -> None:
-        self.last_error = error
+        self.last_error = self._down_error = error
+        self._set_current(False)
         if not self._stopped.is_set():
             self._stopped.wait(RETRY_SECONDS)  # real time: the server is down or the stream broke
 
 
 class _Stopped(Exception):
     """The informer was stopped while its stream was being opened."""
+
+
+def describe_error(error: BaseException) -> str:
+    """One line: `ApiException (429) TooManyRequests: too many requests ...` (the server's own Status), else
+    the error."""
+    if not isinstance(error, ApiException):
+        return f"{type(error).__name__}: {error}"
+    reason, message = error.reason, error.reason
+    if error.body:
+        try:
+            status = json.loads(error.body)
+            reason, message = status.get("reason") or reason, status.get("message") or message
+        except (ValueError, AttributeError):
+            message = error_message(error)
+    return f"{type(error).__name__} ({error.status}) {reason}: {message}"
 
 
 def _watch_query(kwargs: dict, selector: str | None) -> Iterable[tuple[str, str]]:

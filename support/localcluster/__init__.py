@@ -188,6 +188,13 @@ class LocalCluster:
         injected = ", ".join(f"{what} x{n}" for what, n in sorted(counts.items())) or "nothing injected yet"
         return f"{injected}; suite namespaces not deleted: {', '.join(self.suite_namespaces_left()) or 'none'}"
 
+    @property
+    def api(self) -> Api:
+        """The running API server's router: its `faults` hook and open `watches` (tests inject faults there)."""
+        if self._server is None:
+            raise RuntimeError("the embedded cluster is not serving: start() it first")
+        return self._server.api
+
     def suite_namespaces_left(self) -> list[str]:
         """Namespaces the suite created (by its label) that nobody asked to delete."""
         key, value = SUITE_NAMESPACE_LABEL
