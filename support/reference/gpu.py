@@ -93,10 +93,7 @@ def parse_dcgm(text: str) -> DcgmReading:
     """Parse an exporter's /metrics body as the controller does (see the module notes)."""
     devices: dict[str, GPUDevice] = {}
     for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = _LINE.match(line)
+        match = _LINE.match(raw.strip())    # comments ("# ...") and blank lines match nothing
         if match is None or match["name"] not in _GAUGES or not _PLAIN.fullmatch(match["value"]):
             continue
         labels = _labels(match["labels"])

@@ -18,8 +18,8 @@ def _deleting(pod: Pod) -> bool:
     return bool((pod.get("metadata") or {}).get("deletionTimestamp"))
 
 
-def _phase(pod: Pod) -> str:
-    return (pod.get("status") or {}).get("phase", "")
+def _phase(pod: Pod) -> str | None:
+    return (pod.get("status") or {}).get("phase")
 
 
 def is_ready(pod: Pod) -> bool:
@@ -60,8 +60,6 @@ class PodCounts:
 def should_gate(ready: int, starting: int, max_starting_pods: int,
                 max_starting_pod_percent: int) -> bool:
     """True when too many pods are still starting to allow a scale-up."""
-    if max_starting_pods <= 0 and max_starting_pod_percent <= 0:
-        return False
     if max_starting_pods > 0 and starting >= max_starting_pods:
         return True
     total = ready + starting

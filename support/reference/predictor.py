@@ -58,12 +58,13 @@ class TimeSeriesPredictor:
 
     def linear_prediction(self, key: str, look_ahead_minutes: float) -> float:
         """Least-squares value ``look_ahead_minutes`` after the last point."""
-        times, values = self._times.get(key, []), self._values.get(key, [])
+        values = self._values.get(key, [])
         n = len(values)
         if n == 0:
             return 0.0
         if n == 1:
             return values[0]
+        times = self._times[key]             # add() keeps both lists for every key it saw
         sum_x = sum_y = sum_xy = sum_x2 = 0.0
         for ts, y in zip(times, values):
             x = (ts - times[0]) / 60

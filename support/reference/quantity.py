@@ -41,7 +41,7 @@ class Quantity:
         if self.format == "BinarySI" and abs(value) >= 1024 and value == value.to_integral_value():
             for suffix, power in sorted(_BINARY.items(), key=lambda kv: -kv[1]):
                 if value % (1 << power) == 0:
-                    return f"{int(value) >> power if value > 0 else -(int(-value) >> power)}{suffix}"
+                    return f"{int(value) >> power}{suffix}"     # exact: value is a multiple of 2**power
         exponent, mantissa = _largest_exponent(value)
         if self.format == "DecimalExponent":
             return f"{mantissa}e{exponent}" if exponent else str(mantissa)
@@ -53,7 +53,7 @@ def parse(text: str | int | float) -> Quantity:
     if isinstance(text, bool):
         raise QuantityError(f"quantities must match the regular expression: {text!r}")
     if isinstance(text, (int, float)):
-        text = repr(text) if isinstance(text, float) else str(text)
+        text = str(text)                    # str is repr for Python's numbers: "5", "0.5", "1e-07"
     match = _SYNTAX.match(text.strip()) if isinstance(text, str) and text == text.strip() else None
     if not match:
         raise QuantityError(f"quantities must match the regular expression "
@@ -86,8 +86,7 @@ def _round_to_nano(value: Decimal) -> Decimal:
 def _largest_exponent(value: Decimal) -> tuple[int, int]:
     if value == 0:
         return 0, 0
-    for exponent in range(18, -10, -3):
-        scaled = value.scaleb(-exponent)
-        if scaled == scaled.to_integral_value():
-            return exponent, int(scaled)
-    raise AssertionError("a value rounded to nano always has an integral nano mantissa")
+    exponent = 18                           # exa down to nano (-9), where a value rounded to nano is integral
+    while value.scaleb(-exponent) != value.scaleb(-exponent).to_integral_value():
+        exponent -= 3
+    return exponent, int(value.scaleb(-exponent))

@@ -104,7 +104,7 @@ class ScalingContext:
 
 
 def _float_or(text: str | None, default: float) -> float:
-    value = None if text is None else parse_go_float(text)
+    value = parse_go_float(text)             # None for None, as for any text Go would not parse
     return default if value is None else value
 
 

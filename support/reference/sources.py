@@ -100,7 +100,7 @@ def prometheus_url(source: MetricSource) -> str:
     endpoint = source.endpoint if source.endpoint[:4] == "http" else "http://" + source.endpoint
     if not endpoint.endswith("/"):
         endpoint += "/"
-    return f"{endpoint}api/v1/query?query={quote_plus(source.prom_ql, safe='')}"
+    return f"{endpoint}api/v1/query?query={quote_plus(source.prom_ql)}"
 
 
 def external_url(source: MetricSource, namespace: str, running: list[Mapping[str, Any]]) -> str:
@@ -119,7 +119,7 @@ def external_url(source: MetricSource, namespace: str, running: list[Mapping[str
     query["metric"] = [source.target_metric]
     for key, value in (first.get("labels") or {}).items():
         query[f"label_{key}"] = [value]
-    encoded = "&".join(f"{quote_plus(k, safe='')}={quote_plus(v, safe='')}"
+    encoded = "&".join(f"{quote_plus(k)}={quote_plus(v)}"
                        for k in sorted(query) for v in query[k])
     return urlunsplit((parts.scheme, parts.netloc, parts.path, encoded, parts.fragment))
 
@@ -276,8 +276,3 @@ def _typed_response(doc: Mapping[str, Any], metric: str) -> float | None:
             raise SourceError(f"unexpected value type in external metric response: {doc['value']!r}")  # ours
         return value
     return as_number((doc.get("data") or {}).get(metric))
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        return parse_go_float(value)
-    return None

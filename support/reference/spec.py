@@ -241,12 +241,12 @@ def _gpu(gpu: Mapping[str, Any] | None) -> GPUConfig | None:
     if gpu is None:
         return None
     return GPUConfig(
-        enabled=bool(gpu.get("enabled", False)),
+        enabled=bool(gpu.get("enabled")),
         gpu_memory_threshold=gpu.get("gpuMemoryThreshold"),
         gpu_compute_threshold=gpu.get("gpuComputeThreshold"),
-        topology_aware=bool(gpu.get("topologyAware", False)),
+        topology_aware=bool(gpu.get("topologyAware")),
         preferred_gpu_type=gpu.get("preferredGPUType", ""),
-        vgpu_support=bool(gpu.get("vgpuSupport", False)),
+        vgpu_support=bool(gpu.get("vgpuSupport")),
     )
 
 
@@ -254,11 +254,11 @@ def _cost(cost: Mapping[str, Any] | None) -> CostConfig | None:
     if cost is None:
         return None
     return CostConfig(
-        enabled=bool(cost.get("enabled", False)),
+        enabled=bool(cost.get("enabled")),
         cloud_provider=cost.get("cloudProvider") or "aws",
         budget_per_hour=cost.get("budgetPerHour"),
         budget_per_day=cost.get("budgetPerDay"),
-        prefer_spot_instances=bool(cost.get("preferSpotInstances", False)),
+        prefer_spot_instances=bool(cost.get("preferSpotInstances")),
         spot_fallback_to_on_demand=bool(cost.get("spotFallbackToOnDemand", True)),
         cost_optimization_mode=cost.get("costOptimizationMode") or "balanced",
     )
@@ -274,7 +274,7 @@ def _prediction(pred: Mapping[str, Any] | None,
     look_ahead = pred.get("lookAheadMinutes")
     days = pred.get("historicalDataDays")
     return PredictionConfig(
-        enabled=bool(pred.get("enabled", False)),
+        enabled=bool(pred.get("enabled")),
         look_ahead_minutes=15 if look_ahead is None else int(look_ahead),
         historical_data_days=7 if days is None else int(days),
         enable_learning=bool(pred.get("enableLearning", True)),

@@ -124,8 +124,8 @@ class Engine:
         """Running, waiting and KV-cache usage at ``now`` (call ``advance(now)`` first)."""
         used = sum(self.params.blocks(r.request.prompt_tokens + self._generated(r, now))
                    for r in self._running)
-        return EngineMetrics(len(self._running), len(self._waiting),
-                             min(1.0, used / self.params.kv_cache_blocks))
+        return EngineMetrics(len(self._running), len(self._waiting),   # used <= the blocks _admit reserved
+                             used / self.params.kv_cache_blocks)
 
     def in_flight(self) -> int:
         return len(self._running) + len(self._waiting)
@@ -153,6 +153,6 @@ class Engine:
         since_first = now - running.started - self.params.time_to_first_token
         if since_first < 0:
             return 0
-        itl = self.params.inter_token_latency
-        extra = running.request.output_tokens - 1 if itl == 0 else math.floor(since_first / itl)
+        # past its first token and still running (advance(now) came first): finishes > now, so itl > 0
+        extra = math.floor(since_first / self.params.inter_token_latency)
         return min(running.request.output_tokens, 1 + extra)
