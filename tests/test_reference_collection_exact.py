@@ -24,6 +24,13 @@ def test_a_resource_reply_is_read_against_its_own_pods_requests():
     assert_that(result.snapshots["cpu"].max, equal_to(50.0), "250m of pod a's 500m request is 50 %")
 
 
+def test_a_custom_source_is_planned_per_model():
+    custom = {"metricSourceType": "custom", "targetMetric": "queue", "targetValue": "5"}
+    plans = plan(spec(custom), "ns", [pod("a")], CONTRACT)
+    assert_that(plans[0].fetches[0].url, equal_to("/apis/custom.metrics.k8s.io/v1beta2/namespaces/ns/pods/a/queue"),
+                "the contract reads the custom metrics API")
+
+
 def test_the_external_url_carries_the_running_pods_labels():
     plans = plan(spec(EXTERNAL), "ns", [pod("a")], CONTRACT)
     assert_that(plans[0].fetches[0].url, equal_to("http://q?label_app=llm&metric=queue&namespace=ns"))

@@ -37,7 +37,8 @@ def test_as_number_reads_numbers_and_go_float_text():
 def test_a_pending_pod_being_deleted_is_not_counted():
     pending = {"status": {"phase": "Pending"}}
     deleting = {"metadata": {"deletionTimestamp": "2026-01-05T10:00:00Z"}, "status": {"phase": "Pending"}}
-    assert_that(PodCounts.from_pods([pending, deleting]).pending, equal_to(1), "only the pod not being deleted")
+    assert_that(PodCounts.from_pods([pending, deleting, pending]).pending, equal_to(2),
+                "the two pods not being deleted")
 
 
 @pytest.mark.parametrize("ready, starting, pods, percent, gated", [
