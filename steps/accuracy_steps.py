@@ -110,8 +110,10 @@ def step_report(context):
 def step_demand_trace(context, phase):
     world = context.world
     demand = world.shared_demand()
+    poller, started, levels = world.poller.with_interval(TRACE_POLL), world.now(), []
     for row in context.table:
         start, end = parse_demand(row["demand"])
-        for level in ramp(start, end, phase, DEMAND_STEP):
-            demand.set(level)  # asserts that a running pod took its share
-            world.poller.with_interval(TRACE_POLL).hold(DEMAND_STEP)
+        levels += ramp(start, end, phase, DEMAND_STEP)
+    for step, level in enumerate(levels, 1):
+        demand.set(level)  # asserts that a running pod took its share
+        poller.hold_until(started + step * DEMAND_STEP)

@@ -52,9 +52,10 @@ def step_steady(context, running, waiting, cache, for_):
 @when("the running requests climb from {start:d} to {end:d} over {over:Duration} at {cache:Percent} GPU cache")
 @when("the running requests fall from {start:d} to {end:d} over {over:Duration} at {cache:Percent} GPU cache")
 def step_climb(context, start, end, over, cache):
-    for running in ramp(start, end, over, CLIMB_STEP):
+    started = context.world.now()
+    for step, running in enumerate(ramp(start, end, over, CLIMB_STEP), 1):
         _set(context, gpu_cache=cache, requests_running=round(running))
-        context.world.poller.hold(CLIMB_STEP)
+        context.world.poller.hold_until(started + step * CLIMB_STEP)
 
 
 def _set(context, **values):

@@ -39,9 +39,10 @@ def step_stays(context, usage, for_):
 @when("GPU cache usage climbs from {start:Percent} to {end:Percent} over {over:Duration} on every inference pod")
 def step_climb(context, start, end, over):
     world = context.world
-    for usage in ramp(start, end, over, CLIMB_STEP):
+    started = world.now()
+    for step, usage in enumerate(ramp(start, end, over, CLIMB_STEP), 1):
         _set_and_log(context, usage)
-        world.poller.hold(CLIMB_STEP)
+        world.poller.hold_until(started + step * CLIMB_STEP)
         world.state.replicas_log.append((usage, world.desired_replicas()))
 
 

@@ -193,6 +193,12 @@ class Poller:
             raise DutyFailed(f"{_duty_name(duty)} failed every time it ran while {for_:.0f} s passed "
                              f"({count} runs); last error: {type(error).__name__}: {error}") from error
 
+    def hold_until(self, instant: float) -> None:
+        """`hold` until the clock reads `instant` (at once if it is past): a ramp that sets a load
+        and then holds until its next step's instant lasts as long as it says on any clock, where
+        holding a fixed step after each set would add the sets' round trips to a real-time ramp."""
+        self.hold(max(0.0, instant - self.clock.now()))
+
     # -- internals --------------------------------------------------------------------
     def _start(self, kind: str, what: str, limit: float, matcher: Matcher | None) -> _Record:
         record = _Record(started=self.clock.now(), kind=kind, what=what, limit=limit, matcher=matcher,

@@ -1,7 +1,7 @@
 """Poller.eventually / consistently / hold on a virtual clock: timing and failure messages."""
 
 import pytest
-from hamcrest import equal_to, greater_than
+from hamcrest import assert_that, equal_to, greater_than
 
 from support.clock import VirtualClock
 from support.waiting import Poller, WaitTimeout
@@ -208,6 +208,17 @@ def test_a_duty_that_recovers_does_not_fail_the_hold():
 
     Poller(clock, interval=5.0).with_duty(flaky).hold(30)
     assert len(calls) == 6
+
+
+def test_hold_until_an_instant_absorbs_the_time_the_caller_spent():
+    clock = VirtualClock()
+    t0, poller = clock.now(), Poller(clock, interval=5.0)
+    clock.advance(3)
+    poller.hold_until(t0 + 10)
+    assert_that(clock.now() - t0, equal_to(10), "a hold until 10 s after the start, begun at 3 s, ends at 10 s")
+    clock.advance(14)
+    poller.hold_until(t0 + 20)
+    assert_that(clock.now() - t0, equal_to(24), "a hold until an instant already past returns at once")
 
 
 class _Journal:
