@@ -46,7 +46,7 @@ controlplane-down: $(STAMP) ## stop it and remove its data
 	$(BIN)/python -m support.controlplane down
 
 CONTROLPLANE_DIR ?= /tmp/budaiscaler-spec-controlplane
-JOBS ?= 12
+JOBS ?= 16
 CLUSTER_TAGS ?= not @known-gap
 
 CLUSTER_ARGS = -D target=cluster -D kubeconfig=$(CONTROLPLANE_DIR)/suite.kubeconfig -D restart_controller=yes
