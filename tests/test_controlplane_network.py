@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
-from hamcrest import has_item
+from hamcrest import assert_that, contains_string, has_item, is_
 
 from support.clock import RealClock
-from support.controlplane import network
+from support.controlplane import network, plane, processes
 from support.waiting import Poller
 from netns_fixtures import needs_netns, node_network  # noqa: F401  (fixture)
 
@@ -93,3 +93,32 @@ def test_taking_the_node_network_down_kills_what_still_runs_in_a_pod_namespace()
         orphan.kill()
         network.tear_down_bridge()
     assert pod.netns not in network.pod_namespaces()
+
+
+@needs_netns
+def test_a_control_plane_never_takes_down_the_node_network_of_another_that_runs(tmp_path, monkeypatch):
+    """One node network per machine: a second `up` is refused and its `down` leaves the running one's."""
+    if network.bridge_exists():
+        pytest.skip("a control plane is running here: its network is not this test's to claim")
+    running = tmp_path / "running"
+    running.mkdir()
+    stand_in = subprocess.Popen(["sleep", "300"])  # the running control plane's processes
+    plane.State(running, processes=[processes.Process("etcd", stand_in.pid, "sleep", "")]).save()
+    network.set_up_bridge()
+    network.claim_bridge(str(running))
+    monkeypatch.setenv("BUDSPEC_CONTROLPLANE_DIR", str(tmp_path / "second"))
+    said = []
+    try:
+        with pytest.raises(plane.ControlPlaneError, match=f"another control plane is running on this machine, from {running}"):
+            plane.up(log=said.append)
+        plane.down(log=said.append)
+        assert_that(network.bridge_exists(), is_(True), "the node network after a second control plane's down")
+        assert_that(said, has_item(contains_string(f"it is the control plane's running from {running}")),
+                    "what the second control plane's down said")
+        stand_in.kill()
+        stand_in.wait()
+        plane.down(log=said.append)
+        assert_that(network.bridge_exists(), is_(False), "the node network once its owner no longer runs")
+    finally:
+        stand_in.kill()
+        network.tear_down_bridge()

@@ -74,6 +74,22 @@ def set_up_bridge() -> None:
         ip("route", "add", "unreachable", str(SERVICE_CIDR))
 
 
+def bridge_owner() -> str:
+    """The state directory of the control plane that claimed the node network ('' if none did).
+
+    There is one node network per machine (one bridge, one node address), so a second control
+    plane, or a test's, must not take it down under the one that runs: the bridge's alias says
+    whose it is."""
+    for line in ip("link", "show", BRIDGE, check=False).stdout.splitlines():
+        if line.strip().startswith("alias "):
+            return line.strip()[len("alias "):]
+    return ""
+
+
+def claim_bridge(owner: str) -> None:
+    ip("link", "set", BRIDGE, "alias", owner)
+
+
 def tear_down_bridge() -> None:
     """The node network and every pod namespace; a process still in one (its agent was killed) is killed."""
     for name in pod_namespaces():

@@ -102,6 +102,11 @@ def up(log=print, budaiscaler: bool = True) -> State:
     if existing is not None and existing.running() and _healthy(existing):
         log("the control plane is already running")
         return existing
+    if other := other_control_plane(directory):
+        raise ControlPlaneError(
+            f"another control plane is running on this machine, from {other}, and there is one node network "
+            f"({network.BRIDGE}) per machine: use it (BUDSPEC_CONTROLPLANE_DIR={other}, or make ... "
+            f"CONTROLPLANE_DIR={other}) or take it down first (make controlplane-down CONTROLPLANE_DIR={other})")
     if existing is not None or directory.exists():
         down(log=lambda *_: None)  # a half-dead one: start clean
     built = binaries.ensure_built(log=log)
@@ -113,6 +118,7 @@ def up(log=print, budaiscaler: bool = True) -> State:
         state.save()
         raise
     state.save()
+    network.claim_bridge(str(directory))
     if budaiscaler:
         install_budaiscaler(state, log)
     return state
@@ -155,12 +161,24 @@ def down(log=print) -> None:
         for process in reversed(state.processes):
             if processes.stop(process, grace=30.0 if process.name == "node-agent" else 10.0):
                 log(f"stopped {process.name} (pid {process.pid})")
-    if network.bridge_exists() or network.pod_namespaces():
+    if other := other_control_plane(directory):
+        log(f"left the node network ({network.BRIDGE}): it is the control plane's running from {other}")
+    elif network.bridge_exists() or network.pod_namespaces():
         network.tear_down_bridge()
         log(f"removed the node network ({network.BRIDGE} and the pod namespaces)")
     if directory.exists():
         shutil.rmtree(directory)
         log(f"removed {directory}")
+
+
+def other_control_plane(directory: Path) -> str:
+    """The state directory of a running control plane other than `directory` whose node network is
+    up here ('' if none): its network is not ours to take down or to start a second one on."""
+    owner = network.bridge_owner() if network.bridge_exists() else ""
+    if not owner or Path(owner) == directory:
+        return ""
+    other = State.load(Path(owner))
+    return owner if other is not None and other.running() else ""
 
 
 def describe(state: State) -> str:
