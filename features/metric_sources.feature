@@ -4,13 +4,15 @@ Feature: Where a scaler reads its metrics
   engine source from every ready pod, in Prometheus text or JSON; a resource source
   from the cluster's resource metrics (CPU as a share of what the pods request); a
   custom source from the cluster's custom metrics of each pod; a prometheus source
-  from the answer to its query. With several sources it scales to what the most
+  from the answer to its query; with the HPA strategy, an external source is read by
+  the scaler's HorizontalPodAutoscaler from the cluster's external metrics. With several sources it scales to what the most
   demanding of them asks for.
 
   The scaler "mock-metrics-scaler" (configs/mock-test.yaml) scales the mock vLLM
   metrics server (1 to 5 replicas, each pod requesting half a CPU) on the GPU cache
   usage its pods serve. On a real cluster the resource source needs metrics-server
-  and the custom source an adapter serving the pods' vllm_num_requests_waiting.
+  and the custom source an adapter serving the pods' vllm_num_requests_waiting; the
+  external source an adapter serving vllm_num_requests_waiting summed over the namespace.
 
   Background:
     Given the mock vLLM metrics server is running
@@ -60,4 +62,15 @@ Feature: Where a scaler reads its metrics
     And the scaler reads the requests waiting in total from Prometheus, against a target of 10
     And the desired replicas stay at 1 for 20 seconds
     When Prometheus reports 40 requests waiting in total
+    Then the desired replicas rise above 1 within 60 seconds
+
+  # The HorizontalPodAutoscaler divides the external metric's one value (here the
+  # requests waiting on every pod together) by the target, as Kubernetes documents.
+  @use.with_external_metrics_api=served
+  Scenario: Requests waiting in total read from the cluster's external metrics by the scaler's HorizontalPodAutoscaler
+    Given the scaler hands its workload to a HorizontalPodAutoscaler on the requests waiting in total, an external metric, against a target of 10
+    And 5 requests are waiting on every inference pod
+    And the desired replicas have reached 1 within 45 seconds
+    And the desired replicas stay at 1 for 30 seconds
+    When 40 requests are waiting on every inference pod
     Then the desired replicas rise above 1 within 60 seconds

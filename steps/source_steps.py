@@ -56,6 +56,15 @@ def step_prometheus_reports(context, count):
     assert_that(took, greater_than(0), f"no running Prometheus server took the answer {count}")
 
 
+@given("the scaler hands its workload to a HorizontalPodAutoscaler on the requests waiting in total, "
+       "an external metric, against a target of {target:d}")
+def step_external_source(context, target):
+    endpoint = f"http://mock-vllm-metrics.{context.world.namespace}.svc.cluster.local:8000/json"
+    context.world.patch_scaler({"scalingStrategy": "HPA", "metricsSources": [
+        {"metricSourceType": "external", "targetMetric": "vllm_num_requests_waiting", "targetValue": str(target),
+         "endpoint": endpoint}]})
+
+
 @given("{count:d} requests are waiting on every inference pod")
 @when("{count:d} requests are waiting on every inference pod")
 def step_waiting(context, count):

@@ -21,7 +21,8 @@ from support.waiting import Poller
 CONTROLLER_RESTART_TIMEOUT = 180.0
 # Optional APIs some scenarios need, by the active tag that names them: `@use.with_metrics_api=served`
 # runs only where the cluster serves the resource metrics API (metrics-server), and skips elsewhere.
-OPTIONAL_APIS = {"metrics_api": "metrics.k8s.io", "custom_metrics_api": "custom.metrics.k8s.io"}
+OPTIONAL_APIS = {"metrics_api": "metrics.k8s.io", "custom_metrics_api": "custom.metrics.k8s.io",
+                 "external_metrics_api": "external.metrics.k8s.io"}
 
 
 @dataclass

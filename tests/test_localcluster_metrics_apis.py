@@ -1,5 +1,6 @@
 """The embedded cluster's metrics APIs through the official client: metrics.k8s.io PodMetrics from the CPU
-the pods' programs declare, custom.metrics.k8s.io (v1beta2 and v1beta1) from the metrics the pods serve."""
+the pods' programs declare, custom.metrics.k8s.io (v1beta2 and v1beta1) from the metrics the pods serve,
+external.metrics.k8s.io from the same metrics summed over the namespace's pods."""
 
 from __future__ import annotations
 
@@ -81,10 +82,24 @@ def test_custom_metrics_serve_each_pods_own_metric_in_both_versions(cluster, cor
     assert raised.value.status == 404 and "no_such_metric" in json.loads(raised.value.body)["message"]
 
 
+def test_external_metrics_sum_what_the_namespaces_pods_serve(cluster, core, api_client, ns):
+    sidecar_pods(cluster, core, ns)
+    path = f"/apis/external.metrics.k8s.io/v1beta1/namespaces/{ns}/vllm:num_requests_waiting"
+    body = get_json(api_client, path)
+    assert body["kind"] == "ExternalMetricValueList"
+    assert [(i["metricName"], i["value"]) for i in body["items"]] == [("vllm:num_requests_waiting", "14")]
+    assert get_json(api_client, path, {"labelSelector": "app=sidecar"})["items"][0]["value"] == "14"
+    for missing, query in ((path, {"labelSelector": "app=other"}), (path.replace("waiting", "sleeping"), None)):
+        with pytest.raises(ApiException) as raised:
+            get_json(api_client, missing, query)
+        assert raised.value.status == 404 and "could not find the external metric" in json.loads(raised.value.body)["message"]
+
+
 def test_discovery_lists_the_metrics_groups(api_client):
     groups = kubernetes.client.ApisApi(api_client).get_api_versions().groups
     names = {g.name: g.preferred_version.version for g in groups}
     assert names["metrics.k8s.io"] == "v1beta1" and names["custom.metrics.k8s.io"] == "v1beta2"
+    assert names["external.metrics.k8s.io"] == "v1beta1"
 
 
 def get_json(api_client, path: str, query: dict | None = None) -> dict:

@@ -19,11 +19,12 @@ def _target(groups) -> Target:
 
 def test_each_optional_api_is_served_only_where_discovery_lists_its_group():
     assert _target(["apps", "metrics.k8s.io"]).optional_apis() == {"metrics_api": "served",
-                                                                  "custom_metrics_api": "absent"}
+                                                                  "custom_metrics_api": "absent",
+                                                                  "external_metrics_api": "absent"}
     assert _target(["apps"]).optional_apis() == {tag: "absent" for tag in OPTIONAL_APIS}
 
 
-def test_the_embedded_cluster_lists_both_metrics_apis():
+def test_the_embedded_cluster_lists_the_metrics_apis():
     from support.cluster import connect
     from support.localcluster import LocalCluster
     local = LocalCluster().start()

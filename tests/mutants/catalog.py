@@ -431,6 +431,17 @@ def _hpa_without_scale_down_window(behaviour: Behaviour) -> Behaviour:
     return dataclasses.replace(behaviour, hpa=broken)
 
 
+def _hpa_without_external_metrics(behaviour: Behaviour) -> Behaviour:
+    """The scaler's HPA gets none of the scaler's external sources (as it gets no pod or prometheus ones)."""
+    build = behaviour.hpa
+
+    def broken(scaler):
+        hpa = build(scaler)
+        hpa["spec"]["metrics"] = [m for m in hpa["spec"].get("metrics") or [] if m.get("type") != "External"]
+        return hpa
+    return dataclasses.replace(behaviour, hpa=broken)
+
+
 def _kind_read_as_zero(kind: str) -> Callable[[Behaviour], Behaviour]:
     """Sources of one type read 0 on every pod, whatever the metrics API says."""
     def change(behaviour: Behaviour) -> Behaviour:
@@ -509,6 +520,7 @@ MUTANTS: dict[str, Mutant] = {
     "hpa-tolerance-ignored": Mutant(_hpa_without_tolerance),
     "hpa-policies-dropped": Mutant(_hpa_without_scale_up_policies),
     "hpa-scale-down-window-dropped": Mutant(_hpa_without_scale_down_window),
+    "hpa-external-metrics-dropped": Mutant(_hpa_without_external_metrics),
     "policy-period-ignored-in-a-burst": Mutant(_as_built_in("policy-period-ignored")),
     "hpa-decision-unreported": Mutant(lambda b: dataclasses.replace(
         b, hpa_status=lambda hpa_status, running, model: {"actualScale": running})),

@@ -2,12 +2,17 @@
 
     /apis/metrics.k8s.io/v1beta1/[namespaces/NS/]pods[/NAME]            PodMetrics(List)
     /apis/custom.metrics.k8s.io/{v1beta1,v1beta2}/namespaces/NS/pods/{NAME|*}/METRIC   MetricValueList
+    /apis/external.metrics.k8s.io/v1beta1/namespaces/NS/METRIC                           ExternalMetricValueList
 
 Values come from the node (`node.usage.PodReader`): each Running pod's container CPU
-usage, and the pod's own metrics read from its containers. A pod that runs nowhere has
-no PodMetrics (404, as metrics-server answers before its first scrape); a metric no
-selected pod serves is a 404 naming it. The HPA controller reads the same values
-in-process (`pod_metrics`, `pod_metric_values`). Served read-only (GET), with discovery.
+and memory usage, and the pod's own metrics read from its containers. A pod that runs
+nowhere has no PodMetrics (404, as metrics-server answers before its first scrape); a
+metric no selected pod serves is a 404 naming it. An external metric is what an adapter
+of Prometheus answers for an external rule `sum(METRIC{namespace="NS", <selector>})`:
+the sum of METRIC over the namespace's Running pods that serve it (the labelSelector
+matching the pods' labels, which a scrape puts on their series). The HPA controller
+reads the same values in-process (`pod_metrics`, `pod_metric_values`,
+`external_metric_values`). Served read-only (GET), with discovery.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from support.localcluster.apiserver.selectors import parse_label_selector
 from support.localcluster.errors import ApiError
 from support.localcluster.store import Store
 
-RESOURCE_GROUP, CUSTOM_GROUP = "metrics.k8s.io", "custom.metrics.k8s.io"
-RESOURCE_VERSIONS, CUSTOM_VERSIONS = ("v1beta1",), ("v1beta2", "v1beta1")
+RESOURCE_GROUP, CUSTOM_GROUP, EXTERNAL_GROUP = "metrics.k8s.io", "custom.metrics.k8s.io", "external.metrics.k8s.io"
+RESOURCE_VERSIONS, CUSTOM_VERSIONS, EXTERNAL_VERSIONS = ("v1beta1",), ("v1beta2", "v1beta1"), ("v1beta1",)
+VERSIONS = {RESOURCE_GROUP: RESOURCE_VERSIONS, CUSTOM_GROUP: CUSTOM_VERSIONS, EXTERNAL_GROUP: EXTERNAL_VERSIONS}
 WINDOW_SECONDS = 15  # metrics-server's default resolution
 
 
@@ -56,20 +62,31 @@ class MetricsApis:
                 items.append(self._metric_value(pod, metric, value, version))
         return items
 
+    def external_metric_values(self, namespace: str, metric: str, selector: str = "") -> list[dict]:
+        """ExternalMetricValues of `metric` in `namespace`: one, the sum over the Running pods that serve it,
+        or none when no pod does."""
+        labels = parse_label_selector(selector) if selector else None
+        values = [v for v in (self._pods.metric(p, metric) for p in self._store.list("Pod", namespace, labels))
+                  if v is not None]
+        if not values:
+            return []
+        return [{"metricName": metric, "metricLabels": {}, "timestamp": rfc3339(self._now()),
+                 "value": _quantity(sum(values))}]
+
     # -- HTTP ---------------------------------------------------------------------------
     @staticmethod
     def serves(group: str) -> bool:
-        return group in (RESOURCE_GROUP, CUSTOM_GROUP)
+        return group in VERSIONS
 
     @staticmethod
     def groups() -> list[dict]:
         """Entries of /apis (APIGroupList)."""
-        return [_group(RESOURCE_GROUP, RESOURCE_VERSIONS), _group(CUSTOM_GROUP, CUSTOM_VERSIONS)]
+        return [_group(group, versions) for group, versions in VERSIONS.items()]
 
     def route(self, request: Request, group: str, version: str | None, segments: list[str]) -> Response:
         if request.method != "GET":
             raise method_not_allowed()
-        versions = RESOURCE_VERSIONS if group == RESOURCE_GROUP else CUSTOM_VERSIONS
+        versions = VERSIONS[group]
         if version is None:
             return Response.json(200, {"kind": "APIGroup", "apiVersion": "v1", **_group(group, versions)})
         if version not in versions:
@@ -79,6 +96,8 @@ class MetricsApis:
             return Response.json(200, _resource_list(group, version))
         if group == RESOURCE_GROUP:
             return self._resource(request, segments)
+        if group == EXTERNAL_GROUP:
+            return self._external(request, segments)
         return self._custom(request, version, segments)
 
     def _resource(self, request: Request, segments: list[str]) -> Response:
@@ -105,6 +124,16 @@ class MetricsApis:
         if not items:
             raise ApiError(404, "NotFound", f"the server could not find the metric {metric} for pods")
         return Response.json(200, {"kind": "MetricValueList", "apiVersion": f"{CUSTOM_GROUP}/{version}",
+                                   "metadata": {}, "items": items})
+
+    def _external(self, request: Request, segments: list[str]) -> Response:
+        if len(segments) != 3 or segments[0] != "namespaces":
+            raise not_found_path()
+        namespace, metric = segments[1], segments[2]
+        items = self.external_metric_values(namespace, metric, request.query.get("labelSelector", ""))
+        if not items:
+            raise ApiError(404, "NotFound", f"the server could not find the external metric {metric}")
+        return Response.json(200, {"kind": "ExternalMetricValueList", "apiVersion": f"{EXTERNAL_GROUP}/v1beta1",
                                    "metadata": {}, "items": items})
 
     # -- objects ----------------------------------------------------------------------------
@@ -145,6 +174,9 @@ def _resource_list(group: str, version: str) -> dict:
     if group == RESOURCE_GROUP:
         resources = [{"name": "pods", "singularName": "", "namespaced": True, "kind": "PodMetrics",
                       "verbs": ["get", "list"]}]
+    elif group == EXTERNAL_GROUP:
+        resources = [{"name": "*", "singularName": "", "namespaced": True, "kind": "ExternalMetricValueList",
+                      "verbs": ["get"]}]
     else:
         resources = [{"name": "pods/*", "singularName": "", "namespaced": True, "kind": "MetricValueList",
                       "verbs": ["get"]}]

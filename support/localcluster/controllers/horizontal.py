@@ -4,8 +4,8 @@ As kube-controller-manager's: an HPA is synced 15 s after it appears and every 1
 after that (a change to it does not sync it sooner). A sync reads the target's
 scale (Deployment, StatefulSet, ReplicaSet: spec.replicas, status.replicas, the
 selector), the pods it selects and the metrics APIs (`metrics.k8s.io` for Resource
-metrics, `custom.metrics.k8s.io` for Pods metrics; no external metrics API is
-served), runs the Kubernetes algorithm of the pure model (`support.reference.hpa`:
+metrics, `custom.metrics.k8s.io` for Pods metrics, `external.metrics.k8s.io` for
+External metrics), runs the Kubernetes algorithm of the pure model (`support.reference.hpa`:
 tolerance, stabilization windows, behavior policies, min/max), writes the target's
 replicas when they change, then the HPA's status and its events. The controller's
 memory of each HPA (recommendations, scale events) is lost with the cluster, as the
@@ -27,7 +27,6 @@ from support.reference.hpa import SYNC_PERIOD, HpaInputs, HpaState, finish, reco
 COMPONENT = "horizontal-pod-autoscaler"
 KIND = "HorizontalPodAutoscaler"
 SCALABLE = {"Deployment": "deployments.apps", "StatefulSet": "statefulsets.apps", "ReplicaSet": "replicasets.apps"}
-NO_EXTERNAL_API = "the server could not find the requested resource (get external.metrics.k8s.io)"
 
 
 class MetricsReader(Protocol):
@@ -36,6 +35,8 @@ class MetricsReader(Protocol):
     def pod_metrics(self, namespace: str | None, selector: str = "") -> list[dict]: ...
 
     def pod_metric_values(self, namespace: str, metric: str, selector: str = "") -> list[dict]: ...
+
+    def external_metric_values(self, namespace: str, metric: str, selector: str = "") -> list[dict]: ...
 
 
 class HorizontalController:
@@ -122,7 +123,13 @@ class HorizontalController:
                 name = metric["pods"]["metric"]["name"]
                 items = self._metrics.pod_metric_values(namespace, name, selector) if selector else []
                 custom[name] = items or f"the server could not find the metric {name} for pods"
-        external = {m["external"]["metric"]["name"]: NO_EXTERNAL_API for m in metrics if m.get("type") == "External"}
+        external = {}
+        for metric in metrics:
+            if metric.get("type") == "External":
+                name = metric["external"]["metric"]["name"]
+                found = self._metrics.external_metric_values(
+                    namespace, name, selector_string(metric["external"]["metric"].get("selector")))
+                external[name] = found or f"the server could not find the external metric {name}"
         return HpaInputs(now=now, current=workloads.replicas_of(target),
                          status_replicas=int((target.get("status") or {}).get("replicas") or 0), selector=selector,
                          pods=tuple(pods), pod_metrics=tuple(pod_metrics), custom_metrics=custom,
