@@ -2,7 +2,8 @@
 Feature: Where a scaler reads its metrics
   BudAIScaler reads each metric source the way its type says: a pod or inference
   engine source from every ready pod, in Prometheus text or JSON; a resource source
-  from the cluster's resource metrics (CPU as a share of what the pods request); a
+  from the cluster's resource metrics (CPU or memory as a share of what the pods
+  request, or the amount used where they request none); a
   custom source from the cluster's custom metrics of each pod; a prometheus source
   from the answer to its query; with the HPA strategy, an external source is read by
   the scaler's HorizontalPodAutoscaler from the cluster's external metrics. With several sources it scales to what the most
@@ -45,6 +46,15 @@ Feature: Where a scaler reads its metrics
     And CPU usage is 30% of the requested CPU on every inference pod
     And the desired replicas stay at 1 for 20 seconds
     When CPU usage rises to 150% of the requested CPU on every inference pod
+    Then the desired replicas rise above 1 within 60 seconds
+
+  # The pods request no memory, so the resource source reads the bytes each pod uses.
+  @use.with_metrics_api=served
+  Scenario: Memory read from the cluster's resource metrics as a resource source
+    Given the scaler reads memory as a resource source, against a target of 64 MiB
+    And memory use is 16 MiB on every inference pod
+    And the desired replicas stay at 1 for 20 seconds
+    When memory use rises to 160 MiB on every inference pod
     Then the desired replicas rise above 1 within 60 seconds
 
   # Known gap: the controller reads custom sources through the resource metrics

@@ -31,6 +31,20 @@ def step_resource_source(context, target):
         {"metricSourceType": "resource", "targetMetric": "cpu", "targetValue": str(target)}]})
 
 
+@given("the scaler reads memory as a resource source, against a target of {mib:d} MiB")
+def step_memory_source(context, mib):
+    """The pods request no memory, so the source reads the bytes each uses (not a share of a request)."""
+    context.world.patch_scaler({"metricsSources": [
+        {"metricSourceType": "resource", "targetMetric": "memory", "targetValue": str(mib << 20)}]})
+
+
+@given("memory use is {mib:d} MiB on every inference pod")
+@when("memory use rises to {mib:d} MiB on every inference pod")
+def step_memory_use(context, mib):
+    took = context.world.tell_inference_pods("/set", memory=f"{mib}Mi")
+    assert_that(took, greater_than(0), f"no running inference pod took a memory use of {mib} MiB")
+
+
 @given("the scaler reads the requests waiting on each pod from the custom metrics API, against a target of {target:d}")
 def step_custom_source(context, target):
     context.world.patch_scaler({"metricsSources": [

@@ -29,13 +29,15 @@ def custom(api_client):
     return kubernetes.client.CustomObjectsApi(api_client)
 
 
-def sidecar_pods(cluster, core, ns: str, replicas: int = 2) -> list[str]:
-    """`replicas` pods of the vLLM metrics sidecar requesting 500m CPU, Running and Ready."""
-    configmap = manifests.program_configmap("vllm_sidecar.py", name="program")
+def sidecar_pods(cluster, core, ns: str, replicas: int = 2, program: str = "vllm_sidecar.py", port: int = 9000,
+                 env: tuple[tuple[str, str], ...] = (("INITIAL_CPU", "200m"), ("INITIAL_WAITING", "7"))) -> list[str]:
+    """`replicas` pods of the vLLM metrics sidecar (or another mock `program`) requesting 500m CPU, Running and
+    Ready."""
+    configmap = manifests.program_configmap(program, name="program")
     core.create_namespaced_config_map(ns, {**configmap, "metadata": {"name": "program"}})
-    container = {"name": "sidecar", "image": "python:3.11-slim", "command": ["python", "/app/vllm_sidecar.py"],
-                 "ports": [{"containerPort": 9000}], "resources": {"requests": {"cpu": "500m"}},
-                 "env": [{"name": "INITIAL_CPU", "value": "200m"}, {"name": "INITIAL_WAITING", "value": "7"}],
+    container = {"name": "sidecar", "image": "python:3.11-slim", "command": ["python", f"/app/{program}"],
+                 "ports": [{"containerPort": port}], "resources": {"requests": {"cpu": "500m"}},
+                 "env": [{"name": k, "value": v} for k, v in env],
                  "readinessProbe": {"httpGet": {"path": "/ready", "port": 9000}},
                  "volumeMounts": [{"name": "program", "mountPath": "/app"}]}
     kubernetes.client.AppsV1Api(core.api_client).create_namespaced_deployment(ns, {
@@ -58,6 +60,13 @@ def test_pod_metrics_report_each_containers_declared_cpu(cluster, core, custom, 
     assert sorted(i["metadata"]["name"] for i in listed["items"]) == [first, second]
     assert custom.list_namespaced_custom_object("metrics.k8s.io", "v1beta1", ns, "pods",
                                                 label_selector="app=other")["items"] == []
+
+
+def test_pod_metrics_report_the_memory_a_program_declares(cluster, core, custom, ns):
+    first, _ = sidecar_pods(cluster, core, ns, program="metrics_server.py", port=8000,
+                            env=(("INITIAL_CPU", "100m"), ("INITIAL_MEMORY", "64Mi")))
+    one = custom.get_namespaced_custom_object("metrics.k8s.io", "v1beta1", ns, "pods", first)
+    assert one["containers"] == [{"name": "sidecar", "usage": {"cpu": "100m", "memory": str(64 << 20)}}]
 
 
 def test_pod_metrics_of_a_pod_that_runs_nowhere_are_not_found(cluster, core, custom, ns):

@@ -61,9 +61,39 @@ def test_unknown_paths_are_404_and_health_is_ok(serve):
     assert [client.get(p).text for p in ("/health", "/ready")] == ["OK", "OK"]
 
 
-def test_usage_reports_the_cpu_set_and_json_leaves_it_out(serve):
-    client = serve({"INITIAL_CPU": "120m"})
-    assert client.get("/usage").json() == {"cpu": "120m"}
-    assert client.get("/set", params={"cpu": "300"}).status_code == 200
-    assert client.get("/usage").json() == {"cpu": "300m"}
-    assert "cpu" not in client.get("/json").json()
+def test_usage_reports_the_cpu_and_memory_set_and_json_leaves_them_out(serve):
+    client = serve({"INITIAL_CPU": "120m", "INITIAL_MEMORY": "1Ki"})
+    assert client.get("/usage").json() == {"cpu": "120m", "memory": "1024"}
+    assert client.get("/set", params={"cpu": "300", "memory": "64Mi"}).status_code == 200
+    assert client.get("/usage").json() == {"cpu": "300m", "memory": str(64 << 20)}
+    assert not {"cpu", "memory"} & set(client.get("/json").json())
+
+
+def test_a_bad_memory_value_is_refused_and_changes_nothing(serve):
+    client = serve({"INITIAL_MEMORY": "5"})
+    refused = client.get("/set", params={"memory": "64MB", "gpu_cache": "10"})
+    assert refused.status_code == 400 and "memory" in refused.text and "64Mi" in refused.text
+    assert client.get("/usage").json()["memory"] == "5"
+
+
+class _Waits:
+    """A stop event that lets the holder run `turns` checks, calling `between` after each."""
+
+    def __init__(self, turns: int, between):
+        self.turns, self.between = turns, between
+
+    def is_set(self):
+        return self.turns <= 0
+
+    def wait(self, seconds):
+        self.turns -= 1
+        self.between()
+
+
+def test_a_standalone_program_holds_the_memory_it_declares():
+    """On a real cluster the metrics-server measures the memory a test set: the program keeps that much."""
+    app, sizes = program.MetricsServer(0, 0, 0, memory=4096), []
+    change = iter([lambda: app.set("memory=8192"), lambda: None, lambda: None])
+    program.mockhttp.hold_declared_memory(app, _Waits(3, lambda: next(change)()), 0.01,
+                                          lambda size: sizes.append(size) or bytearray(size))
+    assert sizes == [0, 4096, 8192], "allocated what was declared, again only when it changed"

@@ -63,6 +63,7 @@ KPA_PANIC = "Panic mode is entered on a burst and left a stable window later, an
 KPA_CALM = "A moderate rise scales up calmly, not in panic"
 SOURCE = "GPU cache usage read as {0} source in {1} [kind={0}, format={1}]"
 RESOURCE_SOURCE = "CPU read from the cluster's resource metrics as a resource source"
+MEMORY_SOURCE = "Memory read from the cluster's resource metrics as a resource source"
 CUSTOM_SOURCE = "Requests waiting read from the cluster's custom metrics as a custom source"
 EXTERNAL_SOURCE = "Requests waiting in total read from the cluster's external metrics by the scaler's HorizontalPodAutoscaler"
 PROMETHEUS_SOURCE = "The answer to a Prometheus query read as a prometheus source"
@@ -178,6 +179,7 @@ CAUGHT_BY = {
     "resource-read-as-zero": catch("metric_sources", {RESOURCE_SOURCE}, PROMETHEUS_SOURCE),
     "custom-read-as-zero": catch("metric_sources", {CUSTOM_SOURCE}, RESOURCE_SOURCE),
     "prometheus-read-as-zero": catch("metric_sources", {PROMETHEUS_SOURCE}, RESOURCE_SOURCE),
+    "memory-read-as-zero": catch("metric_sources", {MEMORY_SOURCE}, RESOURCE_SOURCE),
     "hpa-external-metrics-dropped": catch("metric_sources", {EXTERNAL_SOURCE}, PROMETHEUS_SOURCE),
     "first-source-only": catch("metric_sources", {SEVERAL_SOURCES}, SOURCE.format("pod", "JSON")),
     "pod-sources-unread": catch("metric_sources", {SOURCE.format("pod", "Prometheus text"), SOURCE.format("pod", "JSON"),

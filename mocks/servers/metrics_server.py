@@ -8,9 +8,10 @@ The target of `mock-test` (pod source) and the endpoint of `policy-test`
     GET /json      {"vllm:gpu_cache_usage_perc": .., "vllm:num_requests_running": ..,
                     "vllm:num_requests_waiting": ..}; query parameters (the external
                    source adds namespace, metric, label_*) are ignored
-    GET /usage     {"cpu": "<millicores>m"}: the CPU this program says it uses (the embedded
-                   cluster's node reports it to the metrics API; 0m until set)
-    GET /set?gpu_cache=F&requests_running=N&requests_waiting=N&cpu=Mm
+    GET /usage     {"cpu": "<millicores>m", "memory": "<bytes>"}: the CPU and memory this
+                   program says it uses (the embedded cluster's node reports them to the
+                   metrics API; 0 until set; run as a program it uses them)
+    GET /set?gpu_cache=F&requests_running=N&requests_waiting=N&cpu=Mm&memory=B (or 64Mi)
                    any non-empty subset; 200 "OK", or 400 and nothing changed
     GET /status    the values as JSON
     GET /health, /ready   200 "OK"
@@ -19,7 +20,7 @@ Standard library and the sibling mockhttp.py only: it runs as `python metrics_se
 in a python:3.11-slim pod from a ConfigMap, and the local cluster imports it and calls
 create_server.
 Initial values from env INITIAL_GPU_CACHE (0), INITIAL_RUNNING (0),
-INITIAL_WAITING (0), INITIAL_CPU (0m); the port from env PORT or --port (default 8000).
+INITIAL_WAITING (0), INITIAL_CPU (0m), INITIAL_MEMORY (0); the port from env PORT or --port (default 8000).
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ from http.server import ThreadingHTTPServer
 from typing import Callable, Mapping
 
 import mockhttp
-from mockhttp import parse_millicores, usage, JSON, SettableGauges, from_env, parse_count, parse_percent, server_for
+from mockhttp import parse_bytes, parse_millicores, usage, JSON, SettableGauges, from_env, parse_count, parse_percent, server_for
 
 DEFAULT_PORT = 8000
 MODEL_NAME = "mock-model"
-SET_PARAMETERS = ("gpu_cache", "requests_running", "requests_waiting", "cpu")
+SET_PARAMETERS = ("gpu_cache", "requests_running", "requests_waiting", "cpu", "memory")
 METRICS = (
     ("vllm_gpu_cache_usage_perc", "gpu_cache", "GPU KV-cache usage in percent (0-100)."),
     ("vllm_num_requests_running", "requests_running", "Requests currently running."),
@@ -46,7 +47,7 @@ JSON_KEYS = {"gpu_cache": "vllm:gpu_cache_usage_perc", "requests_running": "vllm
 
 
 PARSERS = {"gpu_cache": parse_percent, "requests_running": parse_count,
-           "requests_waiting": parse_count, "cpu": parse_millicores}
+           "requests_waiting": parse_count, "cpu": parse_millicores, "memory": parse_bytes}
 
 
 class MetricsServer(SettableGauges):
@@ -54,16 +55,21 @@ class MetricsServer(SettableGauges):
 
     gauges, labels, settable = METRICS, f'model_name="{MODEL_NAME}"', SET_PARAMETERS
 
-    def __init__(self, gpu_cache: float, requests_running: int, requests_waiting: int, cpu: int = 0):
+    def __init__(self, gpu_cache: float, requests_running: int, requests_waiting: int, cpu: int = 0,
+                 memory: int = 0):
         super().__init__({"gpu_cache": gpu_cache, "requests_running": requests_running,
-                          "requests_waiting": requests_waiting, "cpu": cpu})
+                          "requests_waiting": requests_waiting, "cpu": cpu, "memory": memory})
 
     def parse(self, name: str, text: str, current: Mapping[str, object]) -> object:
         return PARSERS[name](name, text)
 
     def routes(self) -> dict:
-        return {"/metrics": self.metrics, "/json": self.as_json, "/usage": lambda: usage(self.values()["cpu"]),
+        return {"/metrics": self.metrics, "/json": self.as_json, "/usage": self.usage,
                 **super().routes()}
+
+    def usage(self) -> tuple[int, str, str]:
+        values = self.values()
+        return usage(values["cpu"], values["memory"])
 
     def as_json(self) -> tuple[int, str, str]:
         return 200, JSON, json.dumps({key: self.values()[k] for k, key in JSON_KEYS.items()})
@@ -77,7 +83,8 @@ def create_server(host: str, port: int, env: Mapping[str, str] | None = None,
     app = MetricsServer(from_env(env, "INITIAL_GPU_CACHE", "0", parse_percent),
                         from_env(env, "INITIAL_RUNNING", "0", parse_count),
                         from_env(env, "INITIAL_WAITING", "0", parse_count),
-                        from_env(env, "INITIAL_CPU", "0m", parse_millicores))
+                        from_env(env, "INITIAL_CPU", "0m", parse_millicores),
+                        from_env(env, "INITIAL_MEMORY", "0", parse_bytes))
     return server_for(app, host, port)
 
 

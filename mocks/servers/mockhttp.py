@@ -71,14 +71,29 @@ def parse_millicores(name: str, text: str) -> int:
     return int(digits)
 
 
-def usage(cpu_millicores: int) -> tuple[int, str, str]:
-    """GET /usage: the CPU the program says it uses, as the embedded node reads it for the metrics API.
+MEMORY_UNITS = {"": 1, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30}
+
+
+def parse_bytes(name: str, text: str) -> int:
+    """Memory in bytes: a whole number of bytes, or of Ki, Mi or Gi (`64Mi`)."""
+    match = re.fullmatch(r"([0-9]+)(Ki|Mi|Gi)?", text)
+    if not match:
+        raise BadRequest(f"{name} must be bytes, or Ki, Mi or Gi (e.g. 64Mi), got {text!r}")
+    return int(match.group(1)) * MEMORY_UNITS[match.group(2) or ""]
+
+
+def usage(cpu_millicores: int, memory_bytes: int | None = None) -> tuple[int, str, str]:
+    """GET /usage: the CPU (and memory, if the program declares it) the program says it uses, as the
+    embedded node reads it for the metrics API.
 
     A process cannot be measured per pod on the embedded cluster (every program runs in one
     Python process), so the program declares the usage a test set; the node reports it as a
     kubelet reports what cAdvisor measured.
     """
-    return 200, JSON, json.dumps({"cpu": f"{cpu_millicores}m"})
+    declared = {"cpu": f"{cpu_millicores}m"}
+    if memory_bytes is not None:
+        declared["memory"] = str(memory_bytes)
+    return 200, JSON, json.dumps(declared)
 
 
 def from_env(env: Mapping[str, str], name: str, default: str, parse: Callable[[str, str], object]):
@@ -202,6 +217,24 @@ def burn_declared_cpu(app, stop: threading.Event, slice_seconds: float = 0.1,
         stop.wait(slice_seconds * (1 - share))
 
 
+def hold_declared_memory(app, stop: threading.Event, check_seconds: float = 0.5,
+                         allocate: Callable[[int], object] = lambda size: b"\x01" * size) -> None:
+    """Keep the memory the app declares (its `memory` value, bytes) resident, until `stop` is set.
+
+    Run only by `main`, as `burn_declared_cpu`: on a real cluster the metrics-server then
+    measures what a test set (on top of what the interpreter itself uses). The bytes are
+    written, not merely reserved, so their pages are resident.
+    """
+    held, size = allocate(0), 0
+    while not stop.is_set():
+        wanted = max(int(app.values().get("memory", 0) or 0), 0)
+        if wanted != size:
+            held = None  # let the old bytes go before taking the new ones
+            held, size = allocate(wanted), wanted
+        stop.wait(check_seconds)
+    del held
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -221,6 +254,8 @@ def main(name: str, doc: str, default_port: int,
     app = getattr(server, "app", None)
     if app is not None and "cpu" in getattr(app, "settable", ()):
         threading.Thread(target=burn_declared_cpu, args=(app, stop_burning), daemon=True).start()
+    if app is not None and "memory" in getattr(app, "settable", ()):
+        threading.Thread(target=hold_declared_memory, args=(app, stop_burning), daemon=True).start()
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         print(f"{name} serving on 0.0.0.0:{args.port}", flush=True)

@@ -458,6 +458,11 @@ def _kind_read_as_zero(kind: str) -> Callable[[Behaviour], Behaviour]:
     return change
 
 
+def _memory_read_as_zero(snapshots: dict) -> None:
+    if "memory" in snapshots:
+        snapshots["memory"] = snapshot([0.0])
+
+
 def _never_ready(status, ok, reason, message, now_text, model):
     set_ready(status, False, "ReconciliationFailed", "mutant: never ready", now_text, model)
 
@@ -530,6 +535,7 @@ MUTANTS: dict[str, Mutant] = {
     "resource-read-as-zero": Mutant(_kind_read_as_zero("resource")),
     "custom-read-as-zero": Mutant(_kind_read_as_zero("custom")),
     "prometheus-read-as-zero": Mutant(_kind_read_as_zero("prometheus")),
+    "memory-read-as-zero": Mutant(_with_snapshots(_memory_read_as_zero)),
     "select-policy-inverted": Mutant(_each_strategy(_select_inverted)),
     "disabled-ignored": Mutant(_with_context(down_select_policy="Min")),
     "policy-period-ignored": Mutant(_as_built_in("policy-period-ignored")),

@@ -3,8 +3,8 @@
 On a real node the kubelet reports what cAdvisor measured, and Prometheus (read
 through an adapter) what the pods expose. Here every program runs in one Python
 process, so a container's CPU cannot be measured: a mock program declares the
-usage a test set on it (`GET /usage` on its port, `{"cpu": "250m"}`), and a
-container that declares none uses nothing. A pod's own metric is read from
+usage a test set on it (`GET /usage` on its port, `{"cpu": "250m", "memory": "67108864"}`),
+and a container that declares none uses nothing. A pod's own metric is read from
 `/metrics` on its containers' ports (JSON or Prometheus text), as a scrape would.
 """
 
@@ -24,19 +24,21 @@ class PodReader:
     """Reads a Running pod's containers over HTTP at its address (the pod proxy's path, without the API)."""
 
     def usage(self, pod: Mapping) -> list[dict] | None:
-        """PodMetrics `containers`: each container's CPU (millicores) and memory; None when the pod runs nowhere."""
+        """PodMetrics `containers`: each container's CPU (millicores) and memory (bytes); None when the pod
+        runs nowhere."""
         ip = _running_ip(pod)
         if ip is None:
             return None
         containers = []
         for container in (pod.get("spec") or {}).get("containers") or []:
-            cpu = 0
+            cpu, memory = 0, 0
             for port in _ports(container):
                 declared = _get_json(f"http://{ip}:{port}/usage")
                 if isinstance(declared, dict) and isinstance(declared.get("cpu"), str):
-                    cpu = _millicores(declared["cpu"])
+                    cpu, memory = _millicores(declared["cpu"]), _bytes(declared.get("memory"))
                     break
-            containers.append({"name": container.get("name", ""), "usage": {"cpu": f"{cpu}m", "memory": "0"}})
+            containers.append({"name": container.get("name", ""),
+                               "usage": {"cpu": f"{cpu}m", "memory": str(memory)}})
         return containers
 
     def metric(self, pod: Mapping, name: str) -> float | None:
@@ -70,6 +72,10 @@ def _millicores(text: str) -> int:
         return int(text[:-1]) if text.endswith("m") else int(float(text) * 1000)
     except ValueError:
         return 0
+
+
+def _bytes(text: object) -> int:
+    return int(text) if isinstance(text, str) and text.isdigit() else 0
 
 
 def _get_text(url: str) -> str | None:
