@@ -52,8 +52,8 @@ class KpaWindows:
         self.loads[metric] = samples + [(now, load)]
 
     def mean(self, metric: str, now: float, window_seconds: float) -> float:
-        """Mean load of ``metric`` over (now - window, now]; the tick just recorded always counts."""
-        samples = [v for t, v in self.loads.get(metric, []) if t > now - window_seconds or t == now]
+        """Mean load of ``metric`` over (now - window, now]; the tick just recorded always counts (call after record)."""
+        samples = [v for t, v in self.loads[metric] if t > now - window_seconds or t == now]
         return sum(samples) / len(samples)
 
 
@@ -92,7 +92,7 @@ def _windowed(request: ScaleRequest, model: Model, window: RecommendationWindow,
     desires = _desires(request, model, windows)
     threshold = ctx.effective_panic_threshold(model) * max(1, current)
     over = any(d.panic_load >= threshold for d in desires)
-    transition = _update_panic(windows, over, request.now, ctx.stable_window_seconds)
+    suffix = _update_panic(windows, over, request.now, ctx.stable_window_seconds)
     panic = windows.panic_since is not None
     best = _choose(desires, current, ctx, model, panic)
     rec = best.replicas if desires else current
@@ -102,7 +102,6 @@ def _windowed(request: ScaleRequest, model: Model, window: RecommendationWindow,
     rec = clamp(ctx, rec)
     rec = _controls(request, model, rec, panic)
     final = within_bounds(ctx, model, stabilize(request, model, window, rec))
-    suffix = {"entered": ENTERED, "left": LEFT}.get(transition, "")
     return _result(request, best, final, rec, panic, suffix)
 
 
@@ -128,14 +127,16 @@ def _desires(request: ScaleRequest, model: Model, windows: KpaWindows) -> list[_
 
 
 def _update_panic(windows: KpaWindows, over: bool, now: float, stable_seconds: float) -> str:
-    """Knative's rule: enter when over, extend while over, leave a stable window after the last."""
+    """Knative's rule: enter when over, extend while over, leave a stable window after the last.
+
+    Returns the reason's suffix for this tick: ENTERED, LEFT or ""."""
     if over:
         entered = windows.panic_since is None
         windows.panic_since = now
-        return "entered" if entered else ""
+        return ENTERED if entered else ""
     if windows.panic_since is not None and now - windows.panic_since >= stable_seconds:
         windows.panic_since, windows.max_panic_pods = None, 0
-        return "left"
+        return LEFT
     return ""
 
 

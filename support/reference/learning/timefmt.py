@@ -27,10 +27,12 @@ def rfc3339(ts: float | None, *, fractional: bool = False) -> str:
 
 def parse_rfc3339(text: str | None) -> float | None:
     """The inverse of :func:`rfc3339`; the zero time, None or "" -> None."""
-    if not text or text.startswith("0001-01-01T00:00:00"):
+    if not text:
         return None
     if not isinstance(text, str):
         raise ValueError(f"time must be an RFC 3339 string, got {text!r}")
+    if text.startswith("0001-01-01T00:00:00"):
+        return None
     moment = datetime.fromisoformat(text)  # ValueError names the text
     if moment.tzinfo is None:
         raise ValueError(f"time {text!r} has no zone")
