@@ -105,8 +105,8 @@ def external_values(items: list[Mapping[str, Any]]) -> list[int]:
 
 def _window(text: str | None) -> float:
     try:
-        return parse_go_duration(text) if text else DEFAULT_METRIC_WINDOW
-    except ValueError:
+        return parse_go_duration(text)
+    except ValueError:  # also None and "": no window given
         return DEFAULT_METRIC_WINDOW
 
 
