@@ -116,7 +116,8 @@ def test_without_a_tolerance_a_ratio_of_exactly_one_keeps_current_despite_the_ba
 def test_a_ratio_between_one_and_two_uses_the_baseline():
     ann = {**CALM, "scaler.bud.studio/max-scale-up-rate": "10"}
     for model in (CONTRACT, PER_TICK):
-        result = scaled(4, 105, model, annotations=ann, ready=4, starting=4, behavior=NO_GATE)   # baseline 6: 6 x 1.5 = 9
+        # baseline 4 + 0.5 x 4 = 6: 6 x 1.5 = 9
+        result = scaled(4, 105, model, annotations=ann, ready=4, starting=4, behavior=NO_GATE)
         assert_that(result.replicas, equal_to(9), f"{model.name}: 1.5 x the baseline 6, not x current 4")
 
 

@@ -52,7 +52,7 @@ class KpaWindows:
         self.loads[metric] = samples + [(now, load)]
 
     def mean(self, metric: str, now: float, window_seconds: float) -> float:
-        """Mean load of ``metric`` over (now - window, now]; the tick just recorded always counts (call after record)."""
+        """Mean load of ``metric`` over (now - window, now]; the tick just recorded (call after record) counts."""
         samples = [v for t, v in self.loads[metric] if t > now - window_seconds or t == now]
         return sum(samples) / len(samples)
 
