@@ -112,3 +112,26 @@ def test_returning_to_steady_state_restarts_the_clock_but_staying_does_not():
     stay = PatternDetector(current=STEADY_STATE, started=NOW - 600)
     stay.detect(NOW, LLMMetrics())
     assert_that(stay.started, equal_to(NOW - 600), "steady state since 600 s ago")
+
+
+def readings(times_and_values):
+    detector = PatternDetector()
+    for ago, value in times_and_values:
+        detector.add_data_point(NOW - ago, {}, LLMMetrics(requests_running=value))
+    return detector
+
+
+def test_a_reading_just_over_300_s_old_is_part_of_the_baseline():
+    # baseline (10 + 10 + 10 + 10 + 1000) / 5 = 208: 30 is no spike; without the reading 300.5 s ago it would be
+    detector = readings([(540, 10.0), (480, 10.0), (420, 10.0), (360, 10.0), (300.5, 1000.0), (240, 20.0),
+                         (180, 15.0), (120, 20.0), (60, 20.0), (0, 30.0)])
+    assert_that(detector._batch_ingestion(NOW), equal_to(False), "the reading 300.5 s ago raises the baseline")
+
+
+def test_a_known_batch_shape_must_match_above_0_7():
+    # the last three readings 1, 0, 7 against the signature 0, 1, 1: a cosine of exactly 0.7 (in floating point)
+    detector = readings([(60 * (9 - i), value) for i, value in enumerate([2.0] * 7 + [1.0, 0.0, 7.0])])
+    template = BatchTemplate("known", [0.0, 1.0, 1.0], 2.0)
+    detector.batch_templates.append(template)
+    assert_that(detector.template_match(template), equal_to(0.7), "the shape matches at exactly 0.7")
+    assert_that(detector._batch_ingestion(NOW), equal_to(False), "0.7 is not above 0.7: not a batch")
