@@ -158,8 +158,8 @@ def step_between_within(context, low, high, within):
 @then("the scaler reports {actual:d} actual replicas while it asks for {desired:d} within {within:Duration}")
 def step_actual_while_desired(context, actual, desired, within):
     world = context.world
-    world.poller.eventually(lambda: {"desired": world.desired_replicas(), "actual": world.actual_replicas()},
-                            equal_to({"desired": desired, "actual": actual}), within=within,
+    world.poller.eventually(lambda: _desired_and_actual(world), equal_to({"desired": desired, "actual": actual}),
+                            within=within,
                             what=f"the scaler to ask for {desired} replicas while it reports {actual} running")
 
 
@@ -167,10 +167,14 @@ def step_actual_while_desired(context, actual, desired, within):
 @then("the scaler reports {actual:d} actual replicas while it asks for {desired:d} for {for_:Duration}")
 def step_actual_while_desired_for(context, actual, desired, for_):
     world = context.world
-    world.poller.consistently(lambda: {"desired": world.desired_replicas(), "actual": world.actual_replicas()},
-                              equal_to({"desired": desired, "actual": actual}), for_=for_,
+    world.poller.consistently(lambda: _desired_and_actual(world), equal_to({"desired": desired, "actual": actual}),
+                              for_=for_,
                               what=f"the scaler to keep asking for {desired} replicas while it reports {actual} "
                                    "ready to serve")
+
+
+def _desired_and_actual(world) -> dict:
+    return {"desired": world.desired_replicas(), "actual": world.actual_replicas()}
 
 
 @then("the scaler reports {actual:d} actual replicas within {within:Duration}")

@@ -5,6 +5,7 @@ run on the real clock."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -257,13 +258,31 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def api_client(cluster):
-    import kubernetes
-
     return kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig_path))
 
 
-@pytest.fixture(scope="module")
-def core(api_client):
-    import kubernetes
+def _typed_api(name: str):
+    """A module fixture: the official client's typed API `name` on the module's `api_client`."""
+    @pytest.fixture(scope="module")
+    def typed(api_client):
+        return getattr(kubernetes.client, name)(api_client)
+    return typed
 
-    return kubernetes.client.CoreV1Api(api_client)
+
+core = _typed_api("CoreV1Api")
+apps = _typed_api("AppsV1Api")
+custom = _typed_api("CustomObjectsApi")
+autoscaling = _typed_api("AutoscalingV2Api")
+
+
+_namespace_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def fresh_namespace(core):
+    """fresh_namespace(prefix) -> the name of a new, empty namespace `<prefix>-<n>` on the module's cluster."""
+    def create(prefix: str) -> str:
+        name = f"{prefix}-{next(_namespace_numbers)}"
+        core.create_namespace({"metadata": {"name": name}})
+        return name
+    return create

@@ -3,7 +3,6 @@ conflicts, patches, server-side apply, subresources, cascade deletion, errors, a
 
 from __future__ import annotations
 
-import itertools
 import json
 import ssl
 
@@ -15,13 +14,6 @@ from kubernetes.dynamic import DynamicClient
 
 from support.localcluster import LocalCluster
 
-_names = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def apps(api_client):
-    return kubernetes.client.AppsV1Api(api_client)
-
 
 @pytest.fixture(scope="module")
 def dynamic(api_client, tmp_path_factory):
@@ -29,10 +21,8 @@ def dynamic(api_client, tmp_path_factory):
 
 
 @pytest.fixture
-def ns(core):
-    name = f"api-test-{next(_names)}"
-    core.create_namespace({"metadata": {"name": name}})
-    return name
+def ns(fresh_namespace):
+    return fresh_namespace("api-test")
 
 
 def deployment(name: str, replicas: int | None = None, image: str = "example.invalid/app:1") -> dict:

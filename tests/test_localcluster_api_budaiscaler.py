@@ -4,7 +4,6 @@ proxy and logs."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import shutil
@@ -17,19 +16,11 @@ from kubernetes.dynamic import DynamicClient
 
 
 GROUP, VERSION, PLURAL = "scaler.bud.studio", "v1alpha1", "budaiscalers"
-_names = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def custom(api_client):
-    return kubernetes.client.CustomObjectsApi(api_client)
 
 
 @pytest.fixture
-def ns(core):
-    name = f"bas-test-{next(_names)}"
-    core.create_namespace({"metadata": {"name": name}})
-    return name
+def ns(fresh_namespace):
+    return fresh_namespace("bas-test")
 
 
 def scaler(name: str, **spec) -> dict:
@@ -184,9 +175,9 @@ def test_kubectl_get_prints_the_printer_columns(cluster, custom, ns):
 
 # -- pods: proxy and logs --------------------------------------------------------------------
 
-def test_pod_and_service_proxy_and_logs(cluster, core, ns):
+def test_pod_and_service_proxy_and_logs(cluster, core, apps, ns):
     labels = {"app": "sim"}
-    kubernetes.client.AppsV1Api(core.api_client).create_namespaced_deployment(ns, {
+    apps.create_namespaced_deployment(ns, {
         "metadata": {"name": "sim"},
         "spec": {"replicas": 1, "selector": {"matchLabels": labels},
                  "template": {"metadata": {"labels": labels}, "spec": {"containers": [{

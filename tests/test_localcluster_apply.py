@@ -5,25 +5,20 @@ built-in kinds and of the BudAIScaler CRD."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import ssl
 
 import httpx
-import kubernetes
 import pytest
 from kubernetes.client import ApiException
 from kubernetes.dynamic import DynamicClient
 
 GROUP, VERSION, PLURAL = "scaler.bud.studio", "v1alpha1", "budaiscalers"
-_names = itertools.count(1)
 
 
 @pytest.fixture
-def ns(core):
-    name = f"apply-{next(_names)}"
-    core.create_namespace({"metadata": {"name": name}})
-    return name
+def ns(fresh_namespace):
+    return fresh_namespace("apply")
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +91,9 @@ def test_a_conflict_without_force_is_409_naming_the_manager_and_the_field(deploy
     assert "f:replicas" not in managers(forced)[("ci", "Apply")]["fieldsV1"]["f:spec"], "force takes the field over"
 
 
-def test_conflicts_with_an_update_manager_name_its_api_version_and_time(apps_api, deployments, ns):
+def test_conflicts_with_an_update_manager_name_its_api_version_and_time(apps, deployments, ns):
     deployments.server_side_apply(body=deployment(ns, replicas=2), namespace=ns, field_manager="ci")
-    apps_api.patch_namespaced_deployment("web", ns, {"spec": {"replicas": 4}}, field_manager="kubectl-edit")
+    apps.patch_namespaced_deployment("web", ns, {"spec": {"replicas": 4}}, field_manager="kubectl-edit")
     with pytest.raises(ApiException) as error:
         deployments.server_side_apply(body=deployment(ns, replicas=2), namespace=ns, field_manager="ci")
     assert conflict_message(error.value) == ('Apply failed with 1 conflict: conflict with "kubectl-edit" using '
@@ -134,11 +129,6 @@ def test_keyed_list_items_of_two_managers_merge_and_one_drops_only_its_own(deplo
     assert [c.name for c in left.spec.template.spec.containers] == ["app"], "the mesh's container went with it"
 
 
-@pytest.fixture(scope="module")
-def apps_api(api_client):
-    return kubernetes.client.AppsV1Api(api_client)
-
-
 # -- fieldValidation ---------------------------------------------------------------------------
 
 def scaler(name: str, **extra) -> dict:
@@ -149,8 +139,7 @@ def scaler(name: str, **extra) -> dict:
             "spec": {**spec, "madeUp": True}}
 
 
-def test_strict_rejects_unknown_fields_of_a_custom_object_naming_them(api_client, ns):
-    custom = kubernetes.client.CustomObjectsApi(api_client)
+def test_strict_rejects_unknown_fields_of_a_custom_object_naming_them(custom, ns):
     with pytest.raises(ApiException) as error:
         custom.create_namespaced_custom_object(GROUP, VERSION, ns, PLURAL, scaler("s", bogus=1),
                                                field_validation="Strict")
@@ -168,7 +157,7 @@ def http(cluster) -> httpx.Client:
                         headers={"Authorization": f"Bearer {cluster.token}"})
 
 
-def test_strict_rejects_unknown_fields_of_a_built_in_object(cluster, apps_api, ns):
+def test_strict_rejects_unknown_fields_of_a_built_in_object(cluster, apps, ns):
     body = deployment(ns)
     body["spec"]["template"]["spec"]["containers"][0]["imagePullPolice"] = "Always"
     with http(cluster) as client:
@@ -177,7 +166,7 @@ def test_strict_rejects_unknown_fields_of_a_built_in_object(cluster, apps_api, n
     assert reply.status_code == 400 and reply.json()["message"] == (
         'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: '
         'unknown field "spec.template.spec.containers[0].imagePullPolice"')
-    assert apps_api.list_namespaced_deployment(ns).items == []
+    assert apps.list_namespaced_deployment(ns).items == []
 
 
 def test_warn_and_ignore_store_the_object_without_the_unknown_fields(cluster, ns):
@@ -192,8 +181,7 @@ def test_warn_and_ignore_store_the_object_without_the_unknown_fields(cluster, ns
     assert bad.status_code == 400 and "fieldValidation: Unsupported value" in bad.json()["message"]
 
 
-def test_the_official_client_sees_the_warning_header_for_an_unknown_field(api_client, ns):
-    custom = kubernetes.client.CustomObjectsApi(api_client)
+def test_the_official_client_sees_the_warning_header_for_an_unknown_field(custom, ns):
     created, status, headers = custom.create_namespaced_custom_object_with_http_info(
         GROUP, VERSION, ns, PLURAL, scaler("warned-typed"), field_validation="Warn")
     assert status == 201 and "madeUp" not in created["spec"], created

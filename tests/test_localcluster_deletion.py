@@ -4,29 +4,19 @@ garbage collector follows the propagation policy (background, foreground, orphan
 
 from __future__ import annotations
 
-import itertools
 import json
 
-import kubernetes
 import pytest
 from kubernetes.client import ApiException
 
 GROUP, VERSION, PLURAL = "scaler.bud.studio", "v1alpha1", "budaiscalers"
 SCALER_FINALIZER = "scaler.bud.studio/finalizer"
 HOLD = "example.com/hold"
-_names = itertools.count(1)
 
 
 @pytest.fixture
-def ns(core):
-    name = f"deletion-{next(_names)}"
-    core.create_namespace({"metadata": {"name": name}})
-    return name
-
-
-@pytest.fixture(scope="module")
-def custom(api_client):
-    return kubernetes.client.CustomObjectsApi(api_client)
+def ns(fresh_namespace):
+    return fresh_namespace("deletion")
 
 
 def configmap(core, ns: str, name: str, finalizers: list[str] | None = None, owner=None) -> object:
@@ -112,9 +102,8 @@ def test_a_scalers_finalizer_holds_its_namespace_in_terminating(core, custom, ns
     assert gone.value.status == 404, "the scaler's finalizer removed, the namespace finishes terminating"
 
 
-def test_an_empty_namespace_goes_at_once(core):
-    name = f"deletion-empty-{next(_names)}"
-    core.create_namespace({"metadata": {"name": name}})
+def test_an_empty_namespace_goes_at_once(core, fresh_namespace):
+    name = fresh_namespace("deletion-empty")
     core.delete_namespace(name)
     assert name not in [n.metadata.name for n in core.list_namespace().items]
 
@@ -149,8 +138,7 @@ def test_orphan_keeps_the_dependents_without_their_owner(core, ns):
     assert core.read_namespaced_config_map("child", ns).metadata.owner_references is None
 
 
-def test_foreground_deletion_of_a_deployment_takes_its_replica_sets_and_pods_first(core, ns, api_client):
-    apps = kubernetes.client.AppsV1Api(api_client)
+def test_foreground_deletion_of_a_deployment_takes_its_replica_sets_and_pods_first(core, ns, apps):
     labels = {"app": "web"}
     apps.create_namespaced_deployment(ns, {"metadata": {"name": "web"}, "spec": {
         "replicas": 2, "selector": {"matchLabels": labels},

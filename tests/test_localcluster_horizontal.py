@@ -3,32 +3,16 @@ reads the metrics APIs, runs the Kubernetes algorithm and scales the target, and
 
 from __future__ import annotations
 
-import itertools
 import urllib.request
 
-import kubernetes
 import pytest
 
 from test_localcluster_metrics_apis import sidecar_pods
 
-_names = itertools.count(1)
-
 
 @pytest.fixture
-def ns(core):
-    name = f"hpa-{next(_names)}"
-    core.create_namespace({"metadata": {"name": name}})
-    return name
-
-
-@pytest.fixture(scope="module")
-def autoscaling(api_client):
-    return kubernetes.client.AutoscalingV2Api(api_client)
-
-
-@pytest.fixture(scope="module")
-def apps(api_client):
-    return kubernetes.client.AppsV1Api(api_client)
+def ns(fresh_namespace):
+    return fresh_namespace("hpa")
 
 
 def cpu_hpa(ns: str, utilization: int, **spec) -> dict:

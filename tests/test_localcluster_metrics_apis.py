@@ -4,7 +4,6 @@ external.metrics.k8s.io from the same metrics summed over the namespace's pods."
 
 from __future__ import annotations
 
-import itertools
 import json
 
 import kubernetes
@@ -14,19 +13,10 @@ from kubernetes.client import ApiException
 from support import manifests
 from support.kube.api import KubeApi
 
-_names = itertools.count(1)
-
 
 @pytest.fixture
-def ns(core):
-    name = f"metrics-{next(_names)}"
-    core.create_namespace({"metadata": {"name": name}})
-    return name
-
-
-@pytest.fixture(scope="module")
-def custom(api_client):
-    return kubernetes.client.CustomObjectsApi(api_client)
+def ns(fresh_namespace):
+    return fresh_namespace("metrics")
 
 
 def sidecar_pods(cluster, core, ns: str, replicas: int = 2, program: str = "vllm_sidecar.py", port: int = 9000,

@@ -5,11 +5,9 @@ its port is held for it, so no other process can take the address between choosi
 from __future__ import annotations
 
 import errno
-import itertools
 import json
 import socket
 
-import kubernetes
 import pytest
 from kubernetes.client import ApiException
 
@@ -18,14 +16,10 @@ from support.clock import VirtualClock
 from support.localcluster.node import containers
 from support.localcluster.node.addresses import AddressPool
 
-_names = itertools.count(1)
-
 
 @pytest.fixture
-def ns(core):
-    name = f"startup-{next(_names)}"
-    core.create_namespace({"metadata": {"name": name}})
-    return name
+def ns(fresh_namespace):
+    return fresh_namespace("startup")
 
 
 def sidecar_deployment(core, apps, ns: str, probe: bool = True) -> None:
@@ -51,8 +45,7 @@ def proxy_status(core, ns: str, pod: str) -> tuple[int, str]:
         return error.status, json.loads(error.body)["message"]
 
 
-def test_the_pod_proxy_answers_503_until_the_running_pods_server_listens(cluster, core, ns):
-    apps = kubernetes.client.AppsV1Api(core.api_client)
+def test_the_pod_proxy_answers_503_until_the_running_pods_server_listens(cluster, core, apps, ns):
     sidecar_deployment(core, apps, ns)
     cluster.clock.advance(cluster.start_delay)
     [pod] = core.list_namespaced_pod(ns).items
@@ -71,8 +64,7 @@ def test_the_pod_proxy_answers_503_until_the_running_pods_server_listens(cluster
     assert [c.status for c in pod.status.conditions if c.type == "Ready"] == ["True"]
 
 
-def test_a_service_has_no_endpoint_until_a_pod_is_ready(cluster, core, ns):
-    apps = kubernetes.client.AppsV1Api(core.api_client)
+def test_a_service_has_no_endpoint_until_a_pod_is_ready(cluster, core, apps, ns):
     sidecar_deployment(core, apps, ns)
     core.create_namespaced_service(ns, {"metadata": {"name": "sidecar"}, "spec": {
         "selector": {"app": "sidecar"}, "ports": [{"port": 80, "targetPort": 9000}]}})

@@ -4,7 +4,6 @@ history window, bookmarks, selectors, timeouts, Table output and the settle acco
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import queue
@@ -25,24 +24,11 @@ from support.localcluster import LocalCluster
 
 GROUP, VERSION, PLURAL = "scaler.bud.studio", "v1alpha1", "budaiscalers"
 WAIT = 10.0  # real seconds a test waits for an event before it fails
-_names = itertools.count(1)
 
 
 @pytest.fixture
-def ns(core):
-    name = f"watch-test-{next(_names)}"
-    core.create_namespace({"metadata": {"name": name}})
-    return name
-
-
-@pytest.fixture(scope="module")
-def apps(api_client):
-    return kubernetes.client.AppsV1Api(api_client)
-
-
-@pytest.fixture(scope="module")
-def custom(api_client):
-    return kubernetes.client.CustomObjectsApi(api_client)
+def ns(fresh_namespace):
+    return fresh_namespace("watch-test")
 
 
 class Watching:

@@ -4,26 +4,16 @@ garbage collection of what a deleted Deployment owned."""
 
 from __future__ import annotations
 
-import itertools
 
-import kubernetes
 import pytest
 from kubernetes.client import ApiException
 
 SIM = "ghcr.io/llm-d/llm-d-inference-sim:v0.6.1"  # emulated: runs and answers /ready without a ConfigMap
-_names = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def apps(api_client):
-    return kubernetes.client.AppsV1Api(api_client)
 
 
 @pytest.fixture
-def ns(core):
-    name = f"workloads-{next(_names)}"
-    core.create_namespace({"metadata": {"name": name}})
-    return name
+def ns(fresh_namespace):
+    return fresh_namespace("workloads")
 
 
 def template(app: str) -> dict:

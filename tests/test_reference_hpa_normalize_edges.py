@@ -40,36 +40,32 @@ def test_a_scale_down_held_by_the_window_says_so():
         "ScalingLimited": ("False", "DesiredWithinRange", "the desired count is within the acceptable range")})
 
 
+def recommendations_after(kept, replicas, behavior=None):
+    """The recommendations the HPA stores after one run at `replicas` (current and desired) from `kept`."""
+    state = HpaState(recommendations=list(kept))
+    run(replicas, replicas, behavior, state=state)
+    return state.recommendations
+
+
 def test_the_default_window_reuses_the_last_outdated_slot():
     # cutoff NOW - 300: 1000 s and 900 s and 400 s ago are outdated; the last of them is replaced
-    state = HpaState(recommendations=[(NOW - 1000, 1), (NOW - 900, 2), (NOW - 400, 3), (NOW - 10, 4)])
-    run(4, 4, state=state)
-    assert state.recommendations == [(NOW - 1000, 1), (NOW - 900, 2), (NOW, 4), (NOW - 10, 4)]
+    assert recommendations_after([(NOW - 1000, 1), (NOW - 900, 2), (NOW - 400, 3), (NOW - 10, 4)], 4) == \
+        [(NOW - 1000, 1), (NOW - 900, 2), (NOW, 4), (NOW - 10, 4)]
     # exactly at the cutoff is not outdated: appended
-    state = HpaState(recommendations=[(NOW - 300, 3)])
-    run(4, 4, state=state)
-    assert state.recommendations == [(NOW - 300, 3), (NOW, 4)]
+    assert recommendations_after([(NOW - 300, 3)], 4) == [(NOW - 300, 3), (NOW, 4)]
 
 
 def test_with_a_behaviour_a_slot_is_outdated_only_for_both_windows():
     behavior = rules(scaleUp={"stabilizationWindowSeconds": 60}, scaleDown={"stabilizationWindowSeconds": 300})
     # 100 s ago: outside the scale-up window, inside the scale-down window -> kept, the new one appended
-    state = HpaState(recommendations=[(NOW - 100, 3)])
-    run(3, 3, behavior, state=state)
-    assert state.recommendations == [(NOW - 100, 3), (NOW, 3)]
+    assert recommendations_after([(NOW - 100, 3)], 3, behavior) == [(NOW - 100, 3), (NOW, 3)]
     # exactly 300 s ago: not before the scale-down cutoff -> kept
-    state = HpaState(recommendations=[(NOW - 300, 3)])
-    run(3, 3, behavior, state=state)
-    assert state.recommendations == [(NOW - 300, 3), (NOW, 3)]
+    assert recommendations_after([(NOW - 300, 3)], 3, behavior) == [(NOW - 300, 3), (NOW, 3)]
     # exactly 60 s ago with a 30 s scale-down window: not before the scale-up cutoff -> kept
     short = rules(scaleUp={"stabilizationWindowSeconds": 60}, scaleDown={"stabilizationWindowSeconds": 30})
-    state = HpaState(recommendations=[(NOW - 60, 3)])
-    run(3, 3, short, state=state)
-    assert state.recommendations == [(NOW - 60, 3), (NOW, 3)]
+    assert recommendations_after([(NOW - 60, 3)], 3, short) == [(NOW - 60, 3), (NOW, 3)]
     # before both: replaced
-    state = HpaState(recommendations=[(NOW - 400, 3)])
-    run(3, 3, behavior, state=state)
-    assert state.recommendations == [(NOW, 3)]
+    assert recommendations_after([(NOW - 400, 3)], 3, behavior) == [(NOW, 3)]
 
 
 def test_a_scale_up_rule_without_a_window_has_none():

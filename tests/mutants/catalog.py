@@ -303,28 +303,41 @@ class _HpaLeftBehind(KubeApi):
             super().delete(kind, namespace, name)
 
 
-def _first_source_only(behaviour: Behaviour) -> Behaviour:
-    """Only the first metric source counts; the others are read and dropped."""
-    gather = behaviour.gather_collection
+def _after_planning(change: Callable[[list], list]) -> Callable[[Behaviour], Behaviour]:
+    """The controller's collection plans (one a metric source), replaced by `change(plans)` before it reads."""
+    def wrap(behaviour: Behaviour) -> Behaviour:
+        plan = behaviour.plan_collection
 
-    def broken(plans, replies, pods, model):
-        result = gather(plans, replies, pods, model)
-        first = plans[0].source.target_metric if plans else None
-        result.snapshots = {m: s for m, s in result.snapshots.items() if m == first}
-        return result
-    return dataclasses.replace(behaviour, gather_collection=broken)
+        def broken(spec, namespace, pods, model):
+            return change(plan(spec, namespace, pods, model))
+        return dataclasses.replace(behaviour, plan_collection=broken)
+    return wrap
+
+
+def _after_gathering(change: Callable[[list, object], None]) -> Callable[[Behaviour], Behaviour]:
+    """What the controller gathered, changed in place by `change(plans, result)` before it decides."""
+    def wrap(behaviour: Behaviour) -> Behaviour:
+        gather = behaviour.gather_collection
+
+        def broken(plans, replies, pods, model):
+            result = gather(plans, replies, pods, model)
+            change(plans, result)
+            return result
+        return dataclasses.replace(behaviour, gather_collection=broken)
+    return wrap
+
+
+def _only_the_first_source(plans, result) -> None:
+    """Only the first metric source counts; the others are read and dropped."""
+    first = plans[0].source.target_metric if plans else None
+    result.snapshots = {m: s for m, s in result.snapshots.items() if m == first}
 
 
 def _source_kind_unread(kind: str) -> Callable[[Behaviour], Behaviour]:
     """Sources of one type are never read (each reports an error instead)."""
-    def change(behaviour: Behaviour) -> Behaviour:
-        plan = behaviour.plan_collection
-
-        def broken(spec, namespace, pods, model):
-            return [dataclasses.replace(p, fetches=(), outcome=f"mutant: {kind} sources unread")
-                    if p.source.metric_source_type == kind else p for p in plan(spec, namespace, pods, model)]
-        return dataclasses.replace(behaviour, plan_collection=broken)
-    return change
+    return _after_planning(lambda plans: [
+        dataclasses.replace(p, fetches=(), outcome=f"mutant: {kind} sources unread")
+        if p.source.metric_source_type == kind else p for p in plans])
 
 
 WAITING, RUNNING = "vllm:num_requests_waiting", "vllm:num_requests_running"
@@ -332,15 +345,7 @@ WAITING, RUNNING = "vllm:num_requests_waiting", "vllm:num_requests_running"
 
 def _with_snapshots(change: Callable[[dict], None]) -> Callable[[Behaviour], Behaviour]:
     """The metrics the controller gathered, changed by `change(snapshots by metric)` before it decides."""
-    def wrap(behaviour: Behaviour) -> Behaviour:
-        gather = behaviour.gather_collection
-
-        def broken(plans, replies, pods, model):
-            result = gather(plans, replies, pods, model)
-            change(result.snapshots)
-            return result
-        return dataclasses.replace(behaviour, gather_collection=broken)
-    return wrap
+    return _after_gathering(lambda plans, result: change(result.snapshots))
 
 
 def _queue_dropped(snapshots: dict) -> None:
@@ -393,69 +398,56 @@ def _unready_pods_counted(behaviour: Behaviour) -> Behaviour:
     return dataclasses.replace(behaviour, plan_collection=broken)
 
 
-def _hpa_without_tolerance(behaviour: Behaviour) -> Behaviour:
+def _changed_hpa(change: Callable[[dict], None]) -> Callable[[Behaviour], Behaviour]:
+    """The HPA the controller makes for the scaler, changed in place by `change(hpa)` before it is written."""
+    def wrap(behaviour: Behaviour) -> Behaviour:
+        build = behaviour.hpa
+
+        def broken(scaler):
+            hpa = build(scaler)
+            change(hpa)
+            return hpa
+        return dataclasses.replace(behaviour, hpa=broken)
+    return wrap
+
+
+def _without_tolerance(hpa: dict) -> None:
     """The scaler's HPA is told to scale on any difference from the target: its tolerance set to 0."""
-    build = behaviour.hpa
-
-    def broken(scaler):
-        hpa = build(scaler)
-        behavior = hpa["spec"].get("behavior") or {}
-        hpa["spec"]["behavior"] = {direction: {**(behavior.get(direction) or {}), "tolerance": "0"}
-                                   for direction in ("scaleUp", "scaleDown")}
-        return hpa
-    return dataclasses.replace(behaviour, hpa=broken)
+    behavior = hpa["spec"].get("behavior") or {}
+    hpa["spec"]["behavior"] = {direction: {**(behavior.get(direction) or {}), "tolerance": "0"}
+                               for direction in ("scaleUp", "scaleDown")}
 
 
-def _hpa_without_scale_up_policies(behaviour: Behaviour) -> Behaviour:
+def _without_scale_up_policies(hpa: dict) -> None:
     """The scaler's HPA gets none of the scaler's scale-up policies: the HPA's defaults apply."""
-    build = behaviour.hpa
-
-    def broken(scaler):
-        hpa = build(scaler)
-        scale_up = (hpa["spec"].get("behavior") or {}).get("scaleUp")
-        if scale_up:
-            scale_up.pop("policies", None)
-        return hpa
-    return dataclasses.replace(behaviour, hpa=broken)
+    scale_up = (hpa["spec"].get("behavior") or {}).get("scaleUp")
+    if scale_up:
+        scale_up.pop("policies", None)
 
 
-def _hpa_without_scale_down_window(behaviour: Behaviour) -> Behaviour:
+def _read_as_zero(result, metric: str) -> None:
+    result.snapshots[metric] = snapshot([0.0])
+    result.errors.pop(metric, None)
+
+
+def _without_scale_down_window(hpa: dict) -> None:
     """The scaler's HPA gets a scale-down window of 0: it scales down on the first low reading."""
-    build = behaviour.hpa
-
-    def broken(scaler):
-        hpa = build(scaler)
-        behavior = hpa["spec"].setdefault("behavior", {})
-        behavior["scaleDown"] = {**(behavior.get("scaleDown") or {}), "stabilizationWindowSeconds": 0}
-        return hpa
-    return dataclasses.replace(behaviour, hpa=broken)
+    behavior = hpa["spec"].setdefault("behavior", {})
+    behavior["scaleDown"] = {**(behavior.get("scaleDown") or {}), "stabilizationWindowSeconds": 0}
 
 
-def _hpa_without_external_metrics(behaviour: Behaviour) -> Behaviour:
+def _without_external_metrics(hpa: dict) -> None:
     """The scaler's HPA gets none of the scaler's external sources (as it gets no pod or prometheus ones)."""
-    build = behaviour.hpa
-
-    def broken(scaler):
-        hpa = build(scaler)
-        hpa["spec"]["metrics"] = [m for m in hpa["spec"].get("metrics") or [] if m.get("type") != "External"]
-        return hpa
-    return dataclasses.replace(behaviour, hpa=broken)
+    hpa["spec"]["metrics"] = [m for m in hpa["spec"].get("metrics") or [] if m.get("type") != "External"]
 
 
 def _kind_read_as_zero(kind: str) -> Callable[[Behaviour], Behaviour]:
     """Sources of one type read 0 on every pod, whatever the metrics API says."""
-    def change(behaviour: Behaviour) -> Behaviour:
-        gather = behaviour.gather_collection
-
-        def broken(plans, replies, pods, model):
-            result = gather(plans, replies, pods, model)
-            for source_plan in plans:
-                if source_plan.source.metric_source_type == kind:
-                    result.snapshots[source_plan.source.target_metric] = snapshot([0.0])
-                    result.errors.pop(source_plan.source.target_metric, None)
-            return result
-        return dataclasses.replace(behaviour, gather_collection=broken)
-    return change
+    def change(plans, result) -> None:
+        for source_plan in plans:
+            if source_plan.source.metric_source_type == kind:
+                _read_as_zero(result, source_plan.source.target_metric)
+    return _after_gathering(change)
 
 
 def _memory_read_as_zero(snapshots: dict) -> None:
@@ -471,17 +463,10 @@ def _always_ready(status, ok, reason, message, now_text, model):
     set_ready(status, True, "ScalerReady", "BudAIScaler is ready and operating", now_text, model)
 
 
-def _failures_read_as_zero(behaviour: Behaviour) -> Behaviour:
+def _failures_read_as_zero(plans, result) -> None:
     """A source that could not be read counts as reading 0 (and no longer as an error)."""
-    gather = behaviour.gather_collection
-
-    def broken(plans, replies, pods, model):
-        result = gather(plans, replies, pods, model)
-        for metric in list(result.errors):
-            result.snapshots[metric] = snapshot([0.0])
-            del result.errors[metric]
-        return result
-    return dataclasses.replace(behaviour, gather_collection=broken)
+    for metric in list(result.errors):
+        _read_as_zero(result, metric)
 
 
 MUTANTS: dict[str, Mutant] = {
@@ -511,7 +496,7 @@ MUTANTS: dict[str, Mutant] = {
     "learning-status-fields-unset": Mutant(_as_built_in("learning-status-fields-unset")),
     "overall-is-direction": Mutant(_as_built_in("direction-accuracy-is-overall")),
     "always-ready": Mutant(lambda b: dataclasses.replace(b, ready=_always_ready)),
-    "failures-read-as-zero": Mutant(_failures_read_as_zero),
+    "failures-read-as-zero": Mutant(_after_gathering(_failures_read_as_zero)),
     "no-scaling-active-condition": Mutant(_as_built_in("only-ready-condition")),
     "no-conflict-check": Mutant(lambda b: dataclasses.replace(b, conflict=lambda scaler, others, model: None)),
     "conflict-blocks-both": Mutant(_as_built_in("conflict-blocks-both")),
@@ -522,14 +507,14 @@ MUTANTS: dict[str, Mutant] = {
     "hpa-never-updated": Mutant(api=_HpaNeverUpdated),
     "hpa-left-behind": Mutant(api=_HpaLeftBehind),
     "hpa-kept-after-strategy-change": Mutant(_as_built_in("hpa-kept-after-strategy-change")),
-    "hpa-tolerance-ignored": Mutant(_hpa_without_tolerance),
-    "hpa-policies-dropped": Mutant(_hpa_without_scale_up_policies),
-    "hpa-scale-down-window-dropped": Mutant(_hpa_without_scale_down_window),
-    "hpa-external-metrics-dropped": Mutant(_hpa_without_external_metrics),
+    "hpa-tolerance-ignored": Mutant(_changed_hpa(_without_tolerance)),
+    "hpa-policies-dropped": Mutant(_changed_hpa(_without_scale_up_policies)),
+    "hpa-scale-down-window-dropped": Mutant(_changed_hpa(_without_scale_down_window)),
+    "hpa-external-metrics-dropped": Mutant(_changed_hpa(_without_external_metrics)),
     "policy-period-ignored-in-a-burst": Mutant(_as_built_in("policy-period-ignored")),
     "hpa-decision-unreported": Mutant(lambda b: dataclasses.replace(
         b, hpa_status=lambda hpa_status, running, model: {"actualScale": running})),
-    "first-source-only": Mutant(_first_source_only),
+    "first-source-only": Mutant(_after_gathering(_only_the_first_source)),
     "pod-sources-unread": Mutant(_source_kind_unread("pod")),
     "inference-engine-sources-unread": Mutant(_source_kind_unread("inferenceEngine")),
     "resource-read-as-zero": Mutant(_kind_read_as_zero("resource")),
