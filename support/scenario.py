@@ -5,7 +5,9 @@ the cluster, the target or the settings. It knows the scenario's scaler and its
 inference workload, and reads them back as the business facts the features
 speak of (desired replicas, ready replicas, the Ready condition, learning
 status). What one step hands to a later one is a typed field of `world.state`
-(support/scenario_state.py); cluster time is support/scenario_time.py.
+(support/scenario_state.py); cluster time is support/scenario_time.py, reading
+the scaler and the workload back support/scenario_reading.py, the pods' starts
+and restarts support/scenario_pods.py.
 """
 
 from __future__ import annotations
@@ -18,26 +20,26 @@ from pathlib import Path
 from hamcrest import assert_that, greater_than, is_, is_not
 
 from support import client_load, learning_data, manifests, scaler_settings
-from support.cluster import MANAGED_BY, SCALER_API, SCALER_KIND, ObjectRef, ScalerStatus, is_ready
+from support.cluster import MANAGED_BY, SCALER_API, SCALER_KIND, ObjectRef, ScalerStatus
 from support.feed import NamespaceFeed
 from support.mockctl import MockDriver, Workload
 from support.recording import PredictionRecorder
+from support.scenario_pods import PodLifecycle
+from support.scenario_reading import ScenarioReading
 from support.scenario_state import ScenarioState
 from support.scenario_time import ClusterTime
 from support.target import Target
 from support.traffic import SharedDemand
-from support.reference.quantity import parse as parse_quantity
 from support.waiting import ON_CHANGES, ON_PODS, Duty, Poller
-from support.workloads import INFERENCE_WORKLOADS, SIDE_SERVICES, WORKLOAD_KINDS, InferenceWorkload
+from support.workloads import INFERENCE_WORKLOADS, SIDE_SERVICES, InferenceWorkload
 
 RUN_LABEL = "budaiscaler-spec/feature"
-POD_STARTUP_CONFIGMAP = "inference-pod-startup"  # read by the simulator's pods as they start (READY_AFTER_SECONDS)
 NAMESPACE_GONE_TIMEOUT = 180.0
 CONTROLLER_FIRST_WRITE_TIMEOUT = 120.0  # leader election after a restart takes ~15 s on BudAIScaler
 
 
 @dataclass(slots=True)  # slots: a step cannot hang an untyped value on the scenario
-class Scenario(ClusterTime):
+class Scenario(ClusterTime, ScenarioReading, PodLifecycle):
     target: Target
     namespace: str
     owns_namespace: bool
@@ -84,53 +86,6 @@ class Scenario(ClusterTime):
     def add_duty(self, duty: Duty, on: str = ON_PODS) -> None:
         """Keep `duty` running while this scenario waits: when pods change, or on every change."""
         self.duties.append((duty, on))
-
-    # -- reading: the watch caches where they are current, else the API ----------------
-    def _cached(self) -> bool:
-        """On the virtual clock, once settled, the caches hold every write made so far (a kind whose
-        watch is down is read from the API by the feed itself)."""
-        if self.feed is None or not self.target.clock.is_virtual:
-            return False
-        self.target.clock.settle()
-        return True
-
-    def _scaler_object(self, name: str | None = None) -> dict:
-        name = name or self.scaler_name()
-        if not self._cached():
-            return self.cluster.scaler(self.namespace, name)
-        found = self.feed.get(SCALER_KIND, name)
-        if found is None:
-            raise LookupError(f"BudAIScaler {name!r} not found in namespace {self.namespace!r}")
-        return found
-
-    def _workload_object(self, name: str) -> dict:
-        """The scenario's Deployment of that name, or its StatefulSet (no watch covers those: read from the API)."""
-        kind = WORKLOAD_KINDS.get(name, "Deployment")
-        if kind == "Deployment":
-            return self._deployment_object(name)
-        found = self.cluster.get("apps/v1", kind, self.namespace, name)
-        if found is None:
-            raise LookupError(f"{kind} {name!r} not found in namespace {self.namespace!r}")
-        return found
-
-    def _deployment_object(self, name: str) -> dict:
-        if not self._cached():
-            return self.cluster.deployment(self.namespace, name)
-        found = self.feed.get("Deployment", name)
-        if found is None:
-            raise LookupError(f"Deployment {name!r} not found in namespace {self.namespace!r}")
-        return found
-
-    def workload_pods_of(self, namespace: str, deployment: str) -> list[dict]:
-        """Pods of a Deployment of this scenario (its selector), without deleting ones."""
-        if WORKLOAD_KINDS.get(deployment, "Deployment") != "Deployment":
-            selector = self._workload_object(deployment)["spec"]["selector"].get("matchLabels", {})
-            pods = self.cluster.pods(namespace, ",".join(f"{k}={v}" for k, v in selector.items()))
-            return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
-        if namespace != self.namespace or not self._cached():
-            return self.cluster.workload_pods(namespace, deployment)
-        selector = self._deployment_object(deployment)["spec"]["selector"].get("matchLabels", {})
-        return [p for p in self.feed.list("Pod", selector) if not p["metadata"].get("deletionTimestamp")]
 
     # -- setting up -------------------------------------------------------------------
     def apply(self, name: str, without: tuple[str, ...] = (),
@@ -237,53 +192,6 @@ class Scenario(ClusterTime):
         assert_that(took, greater_than(0), f"running inference pods that took {path} {params}")
         return took
 
-    def tell_starting_inference_pods(self, path: str, **params) -> int:
-        """Make the inference pods that are running but not ready yet take `path?params` once; how many took it."""
-        return self.mocks.tell_some_pods(self.metrics_endpoint(), lambda pod: not is_ready(pod), path, **params)
-
-    def make_new_pods_start_slowly(self, seconds: int) -> None:
-        """Inference pods started from now on become ready `seconds` after they start (mocks/simulator.yaml)."""
-        self.applied.extend(self.cluster.apply([{
-            "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": POD_STARTUP_CONFIGMAP, "namespace": self.namespace, "labels": dict(MANAGED_BY)},
-            "data": {"readyAfterSeconds": str(seconds)}}]))
-
-    def restart_inference_pods(self) -> int:
-        """Delete every inference pod (its Deployment starts new ones); how many were deleted."""
-        pods = self.workload_pods_of(self.namespace, self._deployment())
-        for pod in pods:
-            self.cluster.delete_pod(self.namespace, pod["metadata"]["name"])
-        return len(pods)
-
-    def take_inference_program_away(self) -> None:
-        """Delete the ConfigMaps the inference pods mount their program from: a pod started now cannot run."""
-        for document in self._workload_configmaps():
-            self.cluster.delete(ObjectRef("v1", "ConfigMap", self.namespace, document["metadata"]["name"]))
-
-    def give_inference_program_back(self) -> None:
-        """Apply the inference workload's program ConfigMaps again (and nothing else of its manifest)."""
-        self.applied.extend(self.cluster.apply(self._workload_configmaps()))
-
-    def _workload_configmaps(self) -> list[dict]:
-        if self.workload is None:
-            raise LookupError("no inference workload in this scenario yet: deploy one first")
-        documents = manifests.load_manifests(self.workload.manifest, namespace=self.namespace)
-        return [d for d in documents if d.get("kind") == "ConfigMap"]
-
-    def roll_out_workload(self) -> None:
-        """Roll the inference Deployment's pods out again, as `kubectl rollout restart` does."""
-        self.cluster.merge_patch("apps/v1", "Deployment", self.namespace, self._deployment(), {"spec": {"template": {
-            "metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": self.cluster_time_text(self.now())}}}}})
-
-    def starting_pods(self) -> int:
-        """Inference pods not ready yet (pending, or running but not ready)."""
-        return sum(1 for p in self.workload_pods_of(self.namespace, self._deployment()) if not is_ready(p))
-
-    def metrics_endpoint(self) -> Workload:
-        if self.workload is None:
-            raise LookupError("no inference workload in this scenario yet: deploy one first")
-        return Workload(self.namespace, self.workload.deployment, self.workload.metrics_port)
-
     # -- reading the scaler -----------------------------------------------------------
     def scaler_name(self) -> str:
         if self.scaler is None:
@@ -308,10 +216,6 @@ class Scenario(ClusterTime):
 
     def learning_status(self) -> dict:
         return self.status().learning
-
-    def running_pods(self) -> int:
-        pods = self.workload_pods_of(self.namespace, self._deployment())
-        return sum(1 for p in pods if (p.get("status") or {}).get("phase") == "Running")
 
     def shared_demand(self) -> SharedDemand:
         """The scenario's shared traffic (created on first use, kept applied while waiting)."""
@@ -383,33 +287,7 @@ class Scenario(ClusterTime):
         self.cluster.merge_patch("apps/v1", "Deployment", self.namespace, self._deployment(),
                                  {"spec": {"replicas": replicas}})
 
-    # -- reading the workload -----------------------------------------------------------
-    def deployment_replicas(self) -> int:
-        return self._workload_object(self._deployment())["spec"].get("replicas", 1)
-
-    def cpu_requested_per_pod(self) -> int:
-        """Millicores of CPU an inference pod requests (all its containers): what CPU utilization is a share of."""
-        containers = self._deployment_object(self._deployment())["spec"]["template"]["spec"]["containers"]
-        total = sum(parse_quantity(str(((c.get("resources") or {}).get("requests") or {}).get("cpu", "0"))).milli_value()
-                    for c in containers)
-        if total <= 0:
-            raise LookupError(f"the pods of Deployment {self._deployment()!r} request no CPU: "
-                              "CPU utilization is a share of the request, give its containers resources.requests.cpu")
-        return total
-
-    def ready_pods(self) -> int:
-        return sum(1 for p in self.workload_pods_of(self.namespace, self._deployment()) if is_ready(p))
-
-    def workload_available(self) -> bool:
-        return self._available(self._deployment())
-
-    def _available(self, deployment: str) -> bool:
-        workload = self._workload_object(deployment)
-        if WORKLOAD_KINDS.get(deployment, "Deployment") != "Deployment":   # a StatefulSet: every replica ready
-            return (workload.get("status") or {}).get("readyReplicas", 0) >= workload["spec"].get("replicas", 1)
-        status = workload.get("status") or {}
-        return any(c.get("type") == "Available" and c.get("status") == "True" for c in status.get("conditions") or [])
-
+    # -- learning data and artifacts ------------------------------------------------------
     def learning_configmaps(self) -> list[dict]:
         """ConfigMaps labelled as the scaler's learning data (the controller's labels)."""
         if self._cached():
@@ -447,11 +325,6 @@ class Scenario(ClusterTime):
         self.poller.eventually(lambda: self._scaler_object().get("status") or {}, is_not(before),
                                within=CONTROLLER_FIRST_WRITE_TIMEOUT,
                                what="the restarted BudAIScaler controller's first status write of the scaler")
-
-    def _deployment(self) -> str:
-        if self.workload is not None:
-            return self.workload.deployment
-        return self._scaler_object()["spec"]["scaleTargetRef"]["name"]
 
     # -- ending -------------------------------------------------------------------------
     def end(self, keep: bool) -> str:
