@@ -45,7 +45,9 @@ controlplane: $(STAMP)    ## a real control plane here (etcd, kube-apiserver, ku
 controlplane-down: $(STAMP) ## stop it and remove its data
 	$(BIN)/python -m support.controlplane down
 
-CONTROLPLANE_DIR ?= /tmp/budaiscaler-spec-controlplane
+CONTROLPLANE_DIR ?= $(or $(BUDSPEC_CONTROLPLANE_DIR),/tmp/budaiscaler-spec-controlplane)
+# controlplane, controlplane-down, the tests and spec-cluster all use this one
+export BUDSPEC_CONTROLPLANE_DIR := $(CONTROLPLANE_DIR)
 JOBS ?= 16
 CLUSTER_TAGS ?= not @known-gap
 
