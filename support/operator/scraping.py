@@ -17,7 +17,7 @@ from kubernetes.client.exceptions import ApiException
 
 from support.kube.api import KubeApi, error_message
 from support.reference.collection import Collection, SourcePlan
-from support.reference.metrics import MetricNotFound, parse_metric
+from support.reference.metrics import parse_metrics
 from support.reference.model import Model
 from support.reference.sources import Fetch, Reply
 from support.reference.spec import ScalerSpec
@@ -87,14 +87,10 @@ def fetch(http: urllib3.PoolManager, url: str, timeout: float,
 
 def llm_metrics(bodies: list[str]) -> dict[str, float]:
     """Mean of each vLLM serving metric over the scraped bodies; metrics a body lacks are left out."""
+    per_body = [parse_metrics(body, LLM_METRIC_NAMES.values()) for body in bodies]
     found: dict[str, float] = {}
     for key, name in LLM_METRIC_NAMES.items():
-        values = []
-        for body in bodies:
-            try:
-                values.append(parse_metric(body, name))
-            except MetricNotFound:
-                pass
+        values = [parsed[name] for parsed in per_body if name in parsed]
         if values:
             found[key] = sum(values) / len(values)
     return found

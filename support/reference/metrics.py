@@ -77,16 +77,35 @@ def parse_metric(body: str, metric: str) -> float:
     return value
 
 
+def parse_metrics(body: str, metrics: Iterable[str]) -> dict[str, float]:
+    """``parse_metric`` of each of ``metrics`` that ``body`` holds, reading the body once (a scrape
+    feeds several metrics: the sources' and the learning system's four vLLM signals)."""
+    doc = _json_object(body)
+    found = {name: search_json(doc, name) for name in metrics} if doc is not None else dict.fromkeys(metrics)
+    missing = [name for name, value in found.items() if value is None]
+    if missing:     # as text too, even a JSON object: a string holding U+2028 splits into lines
+        samples = _prometheus_samples(body)
+        for name in missing:
+            found[name] = _mean(samples.get(name, ())) if _PROMETHEUS_NAME.fullmatch(name) \
+                else _from_prometheus_text(body, name)
+    return {name: value for name, value in found.items() if value is not None}
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"not JSON: {name}")   # Go's decoder has no NaN/Infinity literals
 
 
 def _from_json(body: str, metric: str) -> float | None:
+    doc = _json_object(body)
+    return search_json(doc, metric) if doc is not None else None
+
+
+def _json_object(body: str) -> dict | None:
     try:
         doc = json.loads(body, parse_constant=_reject_constant)
     except ValueError:
         return None
-    return search_json(doc, metric) if isinstance(doc, dict) else None
+    return doc if isinstance(doc, dict) else None
 
 
 def search_json(obj: dict, metric: str) -> float | None:
@@ -113,20 +132,48 @@ def as_number(value: Any) -> float | None:
     return None
 
 
+_SAMPLE_TAIL = r"(?:\{[^}]*\})?\s+([0-9eE.+\-]+)"
+_PROMETHEUS_NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+# A sample line of any metric with a Prometheus name: the name is the longest run of name characters,
+# so for such a name this reads a line exactly as _from_prometheus_text's pattern for that name does.
+_ANY_SAMPLE = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)" + _SAMPLE_TAIL)
+
+
 def _from_prometheus_text(body: str, metric: str) -> float | None:
-    pattern = re.compile(re.escape(metric) + r"(?:\{[^}]*\})?\s+([0-9eE.+\-]+)")
+    pattern = re.compile(re.escape(metric) + _SAMPLE_TAIL)
     values = []
+    for line in _sample_lines(body):
+        match = pattern.match(line)
+        if match:
+            _append_finite(values, match.group(1))
+    return _mean(values)
+
+
+def _prometheus_samples(body: str) -> dict[str, list[float]]:
+    """Every finite sample of the body by metric name, in line order."""
+    samples: dict[str, list[float]] = {}
+    for line in _sample_lines(body):
+        match = _ANY_SAMPLE.match(line)
+        if match:
+            _append_finite(samples.setdefault(match.group(1), []), match.group(2))
+    return samples
+
+
+def _sample_lines(body: str) -> Iterable[str]:
     for raw in body.splitlines():
         line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = pattern.match(line)
-        if not match:
-            continue
-        try:
-            value = float(match.group(1))
-        except ValueError:
-            continue
-        if math.isfinite(value):
-            values.append(value)
+        if line and not line.startswith("#"):
+            yield line
+
+
+def _append_finite(values: list[float], text: str) -> None:
+    try:
+        value = float(text)
+    except ValueError:
+        return
+    if math.isfinite(value):
+        values.append(value)
+
+
+def _mean(values) -> float | None:
     return sum(values) / len(values) if values else None
