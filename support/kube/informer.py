@@ -1,7 +1,7 @@
 """Informers: a watch-fed cache of one kind, as client-go's shared informers are.
 
-List once, then watch from the list's resourceVersion with bookmarks; a stream
-that ends is resumed from the last version seen; 410 Gone (the version is too
+List once, then watch from the list's resourceVersion, with bookmarks unless
+asked not to; a stream that ends is resumed from the last version seen; 410 Gone (the version is too
 old) lists again and tells the handlers what changed meanwhile. While no
 stream is open (reconnecting, or the server refuses the watch) the cache is
 not `current`: readers must not take it for the server's state, and
@@ -44,9 +44,9 @@ def settles(clock) -> bool:
 
 class Informer:
     def __init__(self, api: KubeApi, kind: Kind, clock, *, namespace: str | None = None,
-                 label_selector: str | None = None, name: str = ""):
+                 label_selector: str | None = None, name: str = "", bookmarks: bool = True):
         self._api, self.kind, self._clock = api, kind, clock
-        self._namespace, self._selector = namespace, label_selector
+        self._namespace, self._selector, self._bookmarks = namespace, label_selector, bookmarks
         self.name = name or kind.plural
         self._cache: dict[tuple[str, str], dict] = {}
         self._lock = threading.RLock()
@@ -188,7 +188,7 @@ class Informer:
 
         try:
             for event in watch.stream(open_stream, resource_version=self._resource_version,
-                                      timeout_seconds=WATCH_SECONDS, allow_watch_bookmarks=True):
+                                      timeout_seconds=WATCH_SECONDS, allow_watch_bookmarks=self._bookmarks):
                 if event is None:
                     continue
                 try:
@@ -284,8 +284,9 @@ def describe_error(error: BaseException) -> str:
 
 
 def _watch_query(kwargs: dict, selector: str | None) -> Iterable[tuple[str, str]]:
-    query = [("watch", "true"), ("allowWatchBookmarks", "true"),
-             ("timeoutSeconds", str(kwargs.get("timeout_seconds", WATCH_SECONDS)))]
+    query = [("watch", "true"), ("timeoutSeconds", str(kwargs.get("timeout_seconds", WATCH_SECONDS)))]
+    if kwargs.get("allow_watch_bookmarks"):
+        query.append(("allowWatchBookmarks", "true"))
     if kwargs.get("resource_version"):
         query.append(("resourceVersion", kwargs["resource_version"]))
     if selector:
