@@ -7,6 +7,10 @@ seconds per scenario, the goal this project holds itself to. The goal is held on
 (user + system of the behave process): on a shared machine wall time measures the neighbours too.
 Each capability's time is the sum of its scenarios' times in that run, set against the old shell
 suite's figures (its own README's).
+
+The same code measures up to ~40 % apart on this shared 2-core machine from one hour to the next
+(the host's load, not ours), so the run also times a fixed pure-Python workload before and after:
+compare figures of different days only with their machine figures side by side.
 """
 
 from __future__ import annotations
@@ -59,6 +63,14 @@ def run_spec(extra: list[str]) -> tuple[float, float, int, list[dict]]:
         return wall, cpu, done.returncode, scenarios
 
 
+def machine_seconds() -> float:
+    """CPU seconds of a fixed pure-Python workload (dicts, strings, JSON): how fast the machine is right now."""
+    started = time.process_time()
+    for i in range(40_000):
+        json.loads(json.dumps({"name": f"pod-{i}", "labels": {"app": "vllm"}, "values": [i, i * 0.5, str(i)]}))
+    return time.process_time() - started
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -72,7 +84,9 @@ def main() -> int:
                         help="also time the whole spec with `python -m support run --jobs N` (0: do not)")
     args = parser.parse_args()
     extra = [arg for define in args.defines for arg in ("-D", define)]
+    machine_before = machine_seconds()
     runs = [run_spec(extra) for _ in range(args.repeat)]
+    machine_after = machine_seconds()
     wall = statistics.median(r[0] for r in runs)
     cpu = statistics.median(r[1] for r in runs)
     _, _, code, scenarios = runs[-1]
@@ -92,6 +106,8 @@ def main() -> int:
           + (f" (median of {args.repeat})" if args.repeat > 1 else ""))
     print(f"CPU seconds per scenario: {per_scenario:.2f} ({verdict} the goal of {GOAL_SECONDS_PER_SCENARIO}); "
           f"wall seconds per scenario: {wall / count if count else float('inf'):.2f}")
+    print(f"machine: the fixed workload took {machine_before:.2f} s CPU before the run and {machine_after:.2f} s "
+          "after (lower is faster; compare runs only at like figures)")
     slowest = sorted(scenarios, key=lambda s: -s["seconds"])[:5]
     if slowest:
         print("slowest:")
