@@ -186,9 +186,10 @@ class Store:
         self._notify(event, kind, new)
         return new if take else copy.deepcopy(new)
 
-    def update_status(self, kind: str, obj: dict) -> dict:
-        """Replace only `status` (the /status subresource)."""
-        return self.update(kind, obj, status_only=True)
+    def update_status(self, kind: str, obj: dict, *, take: bool = False) -> dict:
+        """Replace only `status` (the /status subresource). Only `obj["status"]` is stored, so with `take`
+        only it need be the caller's to hand over (the rest may be shared with a stored object)."""
+        return self.update(kind, obj, status_only=True, take=take)
 
     def delete(self, kind: str, namespace: str | None, name: str, *, finalizers: Iterable[str] = (),
                status: dict | None = None) -> dict:

@@ -120,8 +120,9 @@ def modify(store: Store, kind: str, namespace: str | None, name: str, change: Ca
 
 
 def status_changed(store: Store, kind: str, obj: dict, status: dict) -> None:
-    """Write `status` when it differs (the controller is its only writer: no resourceVersion precondition)."""
+    """Write `status` when it differs (the controller is its only writer: no resourceVersion precondition).
+    `status` is handed over to the store: the caller built it for this write and keeps no hold of it."""
     if status == obj.get("status"):
         return
     meta = {k: v for k, v in obj["metadata"].items() if k != "resourceVersion"}
-    quietly(lambda: store.update_status(kind, {**obj, "metadata": meta, "status": status}))
+    quietly(lambda: store.update_status(kind, {**obj, "metadata": meta, "status": status}, take=True))
