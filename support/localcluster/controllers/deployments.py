@@ -52,7 +52,7 @@ class DeploymentController:
 
     # -- one pass -------------------------------------------------------------------
     def _reconcile(self, namespace: str, name: str) -> None:
-        deployment = self._store.peek("Deployment", namespace, name)
+        deployment = self._store.get("Deployment", namespace, name)
         if deployment is None:
             return
         sets = workloads.owned(self._store, "ReplicaSet", namespace, deployment["metadata"]["uid"])
@@ -71,7 +71,7 @@ class DeploymentController:
         else:
             self._roll(deployment, new, old)
         self._clean_up(deployment, old)
-        self._write_status(self._store.peek("Deployment", namespace, name) or deployment, new,
+        self._write_status(self._store.get("Deployment", namespace, name) or deployment, new,
                            workloads.owned(self._store, "ReplicaSet", namespace, deployment["metadata"]["uid"]))
 
     def _roll(self, deployment: dict, new: dict, old: list[dict]) -> None:
@@ -101,7 +101,7 @@ class DeploymentController:
                 cut = min(room, unhealthy)
                 self._scale(deployment, rs, workloads.replicas_of(rs) - cut)
                 room -= cut
-        old = [self._store.peek("ReplicaSet", rs["metadata"].get("namespace"), rs["metadata"]["name"]) or rs
+        old = [self._store.get("ReplicaSet", rs["metadata"].get("namespace"), rs["metadata"]["name"]) or rs
                for rs in old]
         excess = sum(_available(rs) for rs in [*old, new]) - min_available
         for rs in old:

@@ -48,7 +48,7 @@ class ReplicaSetController:
                 self._queue.submit(partial(self._reconcile, meta.get("namespace", ""), owner))
 
     def _reconcile(self, namespace: str, name: str) -> None:
-        rs = self._store.peek("ReplicaSet", namespace, name)  # read-only: writes go through modify
+        rs = self._store.get("ReplicaSet", namespace, name)
         if rs is None:
             return
         pods = [p for p in workloads.owned(self._store, "Pod", namespace, rs["metadata"]["uid"]) if workloads.is_active(p)]

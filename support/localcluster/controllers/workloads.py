@@ -36,10 +36,9 @@ def controller_of(obj: dict, kind: str) -> str | None:
 
 
 def owned(store: Store, kind: str, namespace: str, owner_uid: str) -> list[dict]:
-    """The `kind` objects in `namespace` whose controller is `owner_uid`, as stored: read-only
-    (a controller changes an object through `modify`, which reads its own copy)."""
+    """The `kind` objects in `namespace` whose controller is `owner_uid`."""
     keys = [k for k in store.dependents(owner_uid) if k.kind == kind and k.namespace == namespace]
-    found = [store.peek(k.kind, k.namespace, k.name) for k in keys]
+    found = [store.get(k.kind, k.namespace, k.name) for k in keys]
     return [o for o in found if o is not None and controller_uid(o) == owner_uid]
 
 
