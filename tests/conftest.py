@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -113,12 +114,19 @@ def run_behave(*args: str, artifacts: Path, timeout: float = 60) -> subprocess.C
                           env=clean_env(artifacts.parent / "tmp"), capture_output=True, text=True, timeout=timeout)
 
 
+def interruptible() -> None:
+    """Popen's preexec_fn: Ctrl-C (SIGINT) reaches the child as it would from a terminal, also when this
+    run was started in the background, where a shell without job control ignores SIGINT and every child
+    inherits that (Python then installs no KeyboardInterrupt handler)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_behave(*args: str, artifacts: Path, log: Path) -> subprocess.Popen:
     """behave in the background; stdout and stderr go to `log` (a pipe could fill and block it)."""
     with open(log, "w") as sink:
         return subprocess.Popen(behave_command(*args, artifacts=artifacts), cwd=ROOT,
                                 env=clean_env(artifacts.parent / "tmp"), stdout=sink, stderr=subprocess.STDOUT,
-                                text=True)
+                                text=True, preexec_fn=interruptible)
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:

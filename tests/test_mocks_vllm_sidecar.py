@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 
+from conftest import interruptible
 from support.manifests import PROGRAMS_DIR, load_program
 
 sidecar = load_program("vllm_sidecar.py")
@@ -108,7 +109,8 @@ def test_it_runs_by_hand_from_any_directory_and_stops_on_ctrl_c(tmp_path, how):
     args = ["--port", str(port)] if how == "--port" else []
     env = {"PATH": "/usr/bin:/bin", "PORT": str(port) if how == "env PORT" else "1"}
     process = subprocess.Popen([sys.executable, "-E", "-s", str(PROGRAMS_DIR / "vllm_sidecar.py"), *args],
-                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=interruptible)
     try:
         deadline = time.monotonic() + 10
         while True:
