@@ -1,10 +1,10 @@
 """Informers: a watch-fed cache of one kind, as client-go's shared informers are.
 
 List once, then watch from the list's resourceVersion, with bookmarks unless
-asked not to; a stream that ends is resumed from the last version seen; 410 Gone (the version is too
-old) lists again and tells the handlers what changed meanwhile. While no
-stream is open (reconnecting, or the server refuses the watch) the cache is
-not `current`: readers must not take it for the server's state, and
+asked not to; a stream that ends is resumed from the last version seen; 410
+Gone (the version is too old) lists again and tells the handlers what changed
+meanwhile. While no stream is open (reconnecting, or the server refuses the
+watch) the cache is not `current`: readers must not take it for the server's state, and
 `trouble()` says why (the last error). On a virtual
 clock every stream carries the settle header with a fresh feed id, and every
 event is acknowledged to the clock after the handlers ran, so virtual time

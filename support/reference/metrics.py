@@ -136,7 +136,7 @@ _SAMPLE_TAIL = r"(?:\{[^}]*\})?\s+([0-9eE.+\-]+)"
 _PROMETHEUS_NAME = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 # A sample line of any metric with a Prometheus name: the name is the longest run of name characters,
 # so for such a name this reads a line exactly as _from_prometheus_text's pattern for that name does.
-_ANY_SAMPLE = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)" + _SAMPLE_TAIL)
+_ANY_SAMPLE = re.compile(f"({_PROMETHEUS_NAME.pattern})" + _SAMPLE_TAIL)
 
 
 def _from_prometheus_text(body: str, metric: str) -> float | None:
