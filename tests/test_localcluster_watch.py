@@ -24,6 +24,7 @@ from support.localcluster import LocalCluster
 
 GROUP, VERSION, PLURAL = "scaler.bud.studio", "v1alpha1", "budaiscalers"
 WAIT = 10.0  # real seconds a test waits for an event before it fails
+SERVICE = {"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}}  # a write the configmap watches do not see
 
 
 @pytest.fixture
@@ -206,13 +207,28 @@ def _http(cluster: LocalCluster, **headers: str) -> httpx.Client:
 
 def test_bookmarks_carry_the_current_resource_version(cluster, core, ns, watching):
     stream = watching(core.list_namespaced_config_map, ns, allow_watch_bookmarks=True)
-    created = core.create_namespaced_config_map(ns, {"metadata": {"name": "c"}}).metadata.resource_version
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "c"}})
     assert stream.take(1, "the configmap") == [("ADDED", "c")]
+    unseen = core.create_namespaced_service(ns, SERVICE).metadata.resource_version
     cluster.clock.advance(61)
-    bookmark = stream.next("a bookmark after a minute of cluster time")
+    bookmark = stream.next("a bookmark after a minute of cluster time in which the resourceVersion moved")
     assert bookmark["type"] == "BOOKMARK"
-    assert int(bookmark["raw_object"]["metadata"]["resourceVersion"]) >= int(created)
+    assert int(bookmark["raw_object"]["metadata"]["resourceVersion"]) >= int(unseen), \
+        "the bookmark does not carry the version a write of another kind moved the cluster to"
     assert stream.watch.resource_version == bookmark["raw_object"]["metadata"]["resourceVersion"]
+
+
+def test_no_bookmark_repeats_what_the_client_knows(cluster, core, ns, watching):
+    stream = watching(core.list_namespaced_config_map, ns, allow_watch_bookmarks=True)
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "c"}})
+    stream.take(1, "the configmap")
+    core.create_namespaced_service(ns, SERVICE)
+    cluster.clock.advance(61)
+    assert stream.next("a bookmark after the service moved the resourceVersion")["type"] == "BOOKMARK"
+    cluster.clock.advance(600)
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "d"}})
+    assert stream.take(1, "the second configmap") == [("ADDED", "d")], \
+        "ten minutes in which nothing was written brought a bookmark of a version the client had"
 
 
 def test_no_bookmarks_unless_asked(cluster, core, ns, watching):

@@ -11,8 +11,11 @@ the request carries `SETTLE_HEADER`) and wakes the stream's thread through a pip
 The stream's thread encodes and writes; it also notices a client that went away
 (its socket turns readable at EOF) without polling.
 
-Bookmarks (`allowWatchBookmarks`) come every `BOOKMARK_INTERVAL` seconds and
-`timeoutSeconds` ends the stream, both on the cluster's clock.
+Bookmarks (`allowWatchBookmarks`) come every `BOOKMARK_INTERVAL` seconds while the
+cluster's resourceVersion has moved since the stream's last event or bookmark (the API
+sends them at its discretion; one that repeats the last version tells the client
+nothing, and through a virtual week of idle cluster they were most of the suite's work);
+`timeoutSeconds` ends the stream. Both run on the cluster's clock.
 """
 
 from __future__ import annotations
@@ -113,6 +116,7 @@ class WatchStream:
         self._state_lock = threading.Lock()  # guards _closed: nothing is counted or woken after it
         self._closed = False
         self._settling = bool(spec.feed_id) and getattr(clock, "is_virtual", False)
+        self._told: int | None = None  # the last resourceVersion an event or bookmark gave the client
 
     # -- producing (writer threads, under the store lock) ------------------------
     def open(self) -> None:
@@ -137,11 +141,17 @@ class WatchStream:
     def _on_change(self, change: Change) -> None:
         event = selected(change, self.spec.matches)
         if event is not None:
+            self._told = change.rv
             self._push(*event)
 
     def _bookmark(self) -> None:
-        self._store.under_lock(lambda rv: self._push(BOOKMARK, self._bookmark_object(rv)))
+        self._store.under_lock(self._bookmark_if_moved)
         self._schedule(BOOKMARK_INTERVAL, self._bookmark)
+
+    def _bookmark_if_moved(self, rv: int) -> None:
+        if rv != self._told:
+            self._told = rv
+            self._push(BOOKMARK, self._bookmark_object(rv))
 
     def _bookmark_object(self, rv: int, annotations: dict | None = None) -> dict:
         meta: dict = {"resourceVersion": str(rv)}
