@@ -70,3 +70,37 @@ def test_names_that_are_no_cluster_service_name_stay_as_they_are():
 
 def test_system_dns_leaves_the_url_alone():
     assert system_dns(None, None).url(URL) == URL
+
+
+class FakeServiceCache:
+    def __init__(self, services):
+        self.services, self.stopped = services, False
+
+    def get(self, namespace, name):
+        return self.services.get((namespace, name))
+
+    def stop(self):
+        self.stopped = True
+
+
+class NoGets:
+    def get_or_none(self, kind, namespace, name):
+        raise AssertionError("a Service was read with a GET although a Services cache is there")
+
+
+def test_services_come_from_the_cache_started_on_the_first_lookup_and_stopped_on_close():
+    cache, started = FakeServiceCache({("ns1", "mock-dcgm-exporter"): SERVICE}), []
+    endpoints = ApiEndpoints(NoGets(), FakePods([pod("a", "10.0.0.1")]), lambda: started.append(1) or cache)
+    assert endpoints.url("http://example.test/x") == "http://example.test/x" and not started, \
+        "a name that is no cluster Service name started the Services cache"
+    assert endpoints.url(URL) == "http://10.0.0.1:19400/metrics"
+    assert endpoints.url(URL) == "http://10.0.0.1:19400/metrics"
+    assert started == [1], "the Services cache was started more than once"
+    endpoints.close()
+    assert cache.stopped, "closing the resolver left its Services cache running"
+
+
+def test_without_a_services_cache_each_lookup_reads_the_service():
+    endpoints = ApiEndpoints(FakeApi({("ns1", "mock-dcgm-exporter"): SERVICE}), FakePods([pod("a", "10.0.0.1")]),
+                             lambda: None)
+    assert endpoints.url(URL) == "http://10.0.0.1:19400/metrics"

@@ -46,7 +46,7 @@ class Operator:
         self._targets: dict[str, Informer | None] = {}
         self._reconciler = Reconciler(self.api, clock, self.behaviour, self.scalers, self.pods,
                                       EventRecorder(self.api, clock, log), log, targets=self._target_informer,
-                                      services=services(self.api, self.pods))
+                                      services=services(self.api, self.pods, clock))
         self._lock = threading.Lock()
         self._running = False
 

@@ -80,6 +80,8 @@ class Reconciler:
 
     def close(self) -> None:
         self._http.clear()
+        if self._services is not None:
+            self._services.close()
 
     def forget(self, namespace: str, name: str) -> None:
         self._windows.pop((namespace, name), None)

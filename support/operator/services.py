@@ -9,7 +9,9 @@ API and talk to one of its ready endpoints directly. Which one it does is inject
 - `system_dns`: the URL is used as it is (the default; what BudAIScaler does);
 - `api_endpoints`: `<service>.<namespace>.svc[.cluster.local]:<port>` is looked up as
   the Service's selector and port, and mapped to the first ready pod (by name) that
-  the selector matches, at the Service port's target port. For a cluster Service name
+  the selector matches, at the Service port's target port (Services are read from a
+  Services informer, started when a Service name is first resolved; where it cannot
+  start, e.g. no list/watch permission, each lookup GETs the Service). For a cluster Service name
   with no such Service, port or ready pod, `url` raises `NoEndpoint` at once, as the
   cluster's DNS and kube-proxy would refuse it at once; asking the system resolver
   instead would cost a real-time DNS timeout on every tick. Other names stay as they are.
@@ -39,24 +41,38 @@ class ServiceResolver(Protocol):
         """The URL to use for `url`; raises NoEndpoint for a Service that cannot be reached."""
 
 
-ResolverFactory = Callable[[KubeApi, Informer], ServiceResolver]
+    def close(self) -> None:
+        """Stop what the resolver started (the operator is stopping)."""
+
+
+ResolverFactory = Callable[[KubeApi, Informer, object], ServiceResolver]  # (api, pods informer, clock)
 
 
 class _AsIs:
     def url(self, url: str) -> str:
         return url
 
+    def close(self) -> None:
+        pass
 
-def system_dns(api: KubeApi, pods: Informer) -> ServiceResolver:
+
+def system_dns(api: KubeApi, pods: Informer, clock: object = None) -> ServiceResolver:
     """Service names resolved by the system's resolver (the cluster DNS in a pod)."""
     return _AsIs()
+
+
+class ServiceReader(Protocol):
+    def get(self, namespace: str, name: str) -> dict | None: ...
+
+    def stop(self) -> None: ...
 
 
 class ApiEndpoints:
     """Service names resolved through the API: the Service's ready pods and target port."""
 
-    def __init__(self, api: KubeApi, pods: Informer):
+    def __init__(self, api: KubeApi, pods: Informer, services: Callable[[], ServiceReader | None] = lambda: None):
         self._api, self._pods = api, pods
+        self._start_services, self._services, self._started = services, None, False
 
     def url(self, url: str) -> str:
         parts = urlsplit(url)
@@ -69,9 +85,21 @@ class ApiEndpoints:
             raise NoEndpoint(f"no ready endpoint of Service {match['namespace']}/{match['name']} port {port}")
         return urlunsplit(parts._replace(netloc=f"{address[0]}:{address[1]}"))
 
+    def close(self) -> None:
+        if self._services is not None:
+            self._services.stop()
+
+    def _service(self, namespace: str, name: str) -> dict | None:
+        """From the Services informer (a GET every reconcile cost more than the rest of the GPU step)."""
+        if not self._started:
+            self._started, self._services = True, self._start_services()
+        if self._services is not None:
+            return self._services.get(namespace, name)
+        return self._api.get_or_none(SERVICE, namespace, name)
+
     def _endpoint(self, namespace: str, name: str, port: int) -> tuple[str, int] | None:
         try:
-            service = self._api.get_or_none(SERVICE, namespace, name)
+            service = self._service(namespace, name)
         except ApiException:
             return None
         spec = (service or {}).get("spec") or {}
@@ -89,8 +117,15 @@ class ApiEndpoints:
         return None
 
 
-def api_endpoints(api: KubeApi, pods: Informer) -> ServiceResolver:
-    return ApiEndpoints(api, pods)
+def api_endpoints(api: KubeApi, pods: Informer, clock: object = None) -> ServiceResolver:
+    def services() -> Informer | None:
+        informer = Informer(api, SERVICE, clock, name="services")
+        try:
+            return informer.start()
+        except (ApiException, RuntimeError):  # not allowed to list/watch Services: GET each one
+            informer.stop()
+            return None
+    return ApiEndpoints(api, pods, services if clock is not None else lambda: None)
 
 
 RESOLVERS: dict[str, ResolverFactory] = {"dns": system_dns, "api": api_endpoints}
