@@ -194,7 +194,7 @@ def run(jobs: int, behave_args: list[str], out=sys.stdout) -> int:
               f"reports in {folder}", file=out)
         codes += _wait_all(workers, out, stopped)
     merged = merge(parts, folder)
-    page = merged.finish()
+    page = merged.finish(processes=jobs)
     point_latest(reports, folder.name)
     print(f"\n{_summary(merged)}\ntook {time.monotonic() - started:.1f} s on {jobs} worker(s)", file=out)
     print(f"report: {page}", file=out)

@@ -91,6 +91,16 @@ def test_the_page_has_a_chart_for_every_scenario_and_the_latency_table(scaling_r
     assert "<script" not in page and not re.search(r'(src|href)="(?!#|data:)', page), "the page loads nothing"
 
 
+def test_charts_drawn_in_several_processes_make_the_same_page(scaling_run, monkeypatch):
+    from support.report import html
+
+    monkeypatch.setattr(html.os, "cpu_count", lambda: 2)
+    run = json.loads((scaling_run / "run.json").read_text())
+    alone, shared = html.render(run), html.render(run, processes=2)
+    assert html.charts.svg_count(shared) == html.charts.svg_count(alone) > 0
+    assert shared == alone, "the charts drawn by two processes differ from those drawn by one"
+
+
 @needs_chromium
 def test_chromium_renders_the_page_with_its_charts(scaling_run, scenario_count, tmp_path):
     dom = rendered_dom(scaling_run / "report.html")

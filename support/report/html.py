@@ -2,11 +2,15 @@
 
 Charts are inline SVG (support.report.charts); styles are in the template; the
 page loads nothing from anywhere. Jinja2 escapes every value, so log lines and
-YAML show as text.
+YAML show as text. Drawing the charts is most of the rendering: `processes` > 1
+draws them in that many processes (the parallel runner's merged report, which
+otherwise drew them alone after its workers had finished).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -25,30 +29,51 @@ DIAGNOSTICS_SHOWN = (  # (file, heading, open at first)
 )
 
 
-def render(run: dict) -> str:
+def render(run: dict, processes: int = 1) -> str:
     environment = Environment(loader=PackageLoader("support.report", "templates"),
                               autoescape=select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
     environment.filters["seconds"] = _seconds
     features: dict[str, list[dict]] = {}
-    for index, scenario in enumerate(run["scenarios"]):
-        features.setdefault(scenario["feature"], []).append(_view(scenario, index))
+    for scenario, drawn in zip(run["scenarios"], _draw_all(run["scenarios"], processes)):
+        features.setdefault(scenario["feature"], []).append(_view(scenario, drawn))
     reactions = [Reaction.from_dict(r) for s in run["scenarios"] for r in s.get("reactions") or []]
     return environment.get_template("report.html.j2").render(
         run=run, features=features, latency=summary(reactions), diagnostics_shown=DIAGNOSTICS_SHOWN)
 
 
-def write_html(path: Path, run: dict) -> Path:
-    path.write_text(render(run), encoding="utf-8")
+def write_html(path: Path, run: dict, processes: int = 1) -> Path:
+    path.write_text(render(run, processes), encoding="utf-8")
     return path
 
 
-def _view(scenario: dict, index: int) -> dict:
-    """The scenario with its charts drawn and a few facts the template needs."""
-    view = dict(scenario, failed=is_failed(scenario), charts=[])
+Drawn = tuple[list[tuple[str, str]], str | None]  # ((title, svg) charts, the error that stopped the drawing)
+
+
+def _draw_all(scenarios: list[dict], processes: int) -> list[Drawn]:
+    numbered = list(enumerate(scenarios))
+    processes = min(processes, os.cpu_count() or 1)  # a 16-worker run on 2 cores draws in 2
+    if processes <= 1 or len(numbered) < 2 * processes:
+        return [_charts_of(item) for item in numbered]
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        return list(pool.map(_charts_of, numbered, chunksize=max(1, len(numbered) // (4 * processes))))
+
+
+def _charts_of(item: tuple[int, dict]) -> Drawn:
+    index, scenario = item
+    drawn: list[tuple[str, str]] = []
     try:
-        _draw(scenario, index, view["charts"])
+        _draw(scenario, index, drawn)
     except Exception as error:  # noqa: BLE001 (one bad chart must not cost the whole report)
-        view["chart_error"] = f"{type(error).__name__}: {error}"
+        return drawn, f"{type(error).__name__}: {error}"
+    return drawn, None
+
+
+def _view(scenario: dict, drawn: Drawn) -> dict:
+    """The scenario with its charts and a few facts the template needs."""
+    charts_drawn, error = drawn
+    view = dict(scenario, failed=is_failed(scenario), charts=charts_drawn)
+    if error is not None:
+        view["chart_error"] = error
     return view
 
 

@@ -88,14 +88,14 @@ class Run:
             self._encoded[id(scenario)] = cached
         return cached[1]
 
-    def finish(self) -> Path:
-        """Write junit.xml and report.html; returns the HTML's path."""
+    def finish(self, processes: int = 1) -> Path:
+        """Write junit.xml and report.html (its charts drawn in `processes` processes); returns the HTML's path."""
         from support.report.html import write_html  # jinja2 and matplotlib only when a report is made
 
         self.finished = self.finished or _stamp()
         self.save()
         write_junit(self.folder / JUNIT_FILE, self.scenarios)
-        return write_html(self.folder / HTML_FILE, self.to_dict())
+        return write_html(self.folder / HTML_FILE, self.to_dict(), processes)
 
 
 def merge(parts: list[Path], into: Path, banner: str = "") -> Run:
