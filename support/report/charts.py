@@ -19,6 +19,9 @@ from support.report.timeline import Timeline
 WIDTH, HEIGHT = 9.5, 3.6
 # figure fractions: room for the tick labels and axis labels (both y axes), and a legend row below
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM, LEGEND_ROW = 0.065, 0.93, 0.97, 0.13, 0.05
+# at most this many labelled ticks per axis: matplotlib's default picks ~9 across the width, and
+# making and drawing ticks was half of the report's time
+X_TICKS, Y_TICKS = 6, 5
 
 
 def _figure():
@@ -27,6 +30,13 @@ def _figure():
     matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: smaller, searchable
     from matplotlib.figure import Figure
     return Figure(figsize=(WIDTH, HEIGHT))
+
+
+def _few_ticks(axes, x: bool = True, integer: bool = False) -> None:
+    from matplotlib.ticker import MaxNLocator
+    if x:
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=X_TICKS))
+    axes.yaxis.set_major_locator(MaxNLocator(nbins=Y_TICKS, integer=integer))
 
 
 def _svg(figure, salt: str, legend_rows: int = 0) -> str:
@@ -83,7 +93,7 @@ def _replica_lines(axes, timeline: Timeline, end: float, scale: float) -> None:
     top = max([s.desired or 0 for s in timeline.samples] + [s.ready or 0 for s in timeline.samples]
               + [shape.max_replicas or 0 if shape else 0])
     axes.set_ylim(0, top + 1.5)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    _few_ticks(axes, integer=True)
 
 
 def _load_axis(axes, timeline: Timeline, end: float, scale: float):
@@ -106,6 +116,7 @@ def _load_axis(axes, timeline: Timeline, end: float, scale: float):
                           label=f"target {shape.target:g}")
     load_axes.set_ylabel("the metric the scaler reads" if read else "load set on the pods", color="tab:orange")
     load_axes.set_ylim(bottom=0)
+    _few_ticks(load_axes, x=False)
     return load_axes
 
 
@@ -153,6 +164,7 @@ def prediction_chart(samples: list[list[float]], look_ahead: float, salt: str) -
               label=f"predicted {look_ahead / 60:g} min before")
     axes.set_xlabel("cluster time since the scenario began (min)")
     axes.set_ylabel("replicas")
+    _few_ticks(axes, integer=True)
     figure.legend(loc="lower center", ncol=2, fontsize=7, frameon=False)
     return _svg(figure, salt, legend_rows=1)
 
