@@ -77,6 +77,16 @@ Feature: Scaling policies: how fast and in which direction a scaler may change t
     When GPU cache usage falls to 10% on every pod of the mock vLLM metrics server
     Then the desired replicas fall to 1 within 3 minutes
 
+  # A scale-up rate below 1 is read the other way up too: 0.5 lets the replicas
+  # at most double per step. Known gap: the controller multiplies by it as written,
+  # so a scale-up may reach only half the replicas and never comes.
+  @known-gap @quirk.rate-reverses-direction
+  Scenario: An annotation's scale-up rate of 0.5 lets the replicas at most double at a time
+    Given the scaler's annotation "max-scale-up-rate" is "0.5"
+    And the scaler's scale-up has no policies
+    Then the desired replicas reach 10 within 2 minutes
+    And no scale-up in the scaling history multiplied the replicas by more than 2, rounded up
+
   Scenario: A scale-up waits while half of the pods are still starting, and goes on once they are ready
     Given new inference pods take 3 minutes to become ready
     And the scaler holds a scale-up while 50% of its pods or more are starting

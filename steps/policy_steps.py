@@ -22,9 +22,12 @@ def step_disabled_bare(context):
     context.world.patch_scaler({"behavior": {"scaleDown": {"selectPolicy": "Disabled", "policies": None}}})
 
 
-@given("the scaler's scale-down has no policies")
-def step_no_down_policies(context):
-    context.world.patch_scaler({"behavior": {"scaleDown": {"policies": None}}})
+@given("the scaler's scale-{direction} has no policies")
+def step_no_policies(context, direction):
+    directions = {"up": "scaleUp", "down": "scaleDown"}
+    if direction not in directions:
+        raise ValueError(f"unknown direction scale-{direction}: say scale-up or scale-down")
+    context.world.patch_scaler({"behavior": {directions[direction]: {"policies": None}}})
 
 
 @given("the scaler's scale-up may multiply the replicas by at most {rate:g} at a time, with no policies")

@@ -74,6 +74,7 @@ DISABLED = "A disabled scale-down keeps the replicas when the load falls"
 DISABLED_BARE = "A scale-down disabled without policies keeps the replicas too"
 UP_RATE = "A scale-up rate of 1.2 lets each scale-up add at most a fifth of the replicas"
 RATE = "An annotation's scale-down rate of 2 lets the replicas fall by half at most"
+UP_RATE_HALF = "An annotation's scale-up rate of 0.5 lets the replicas at most double at a time"
 HPA_OWNED = "An HPA scaler hands its workload to a HorizontalPodAutoscaler it owns, and takes it away"
 HPA_SCALES = "The HorizontalPodAutoscaler scales the workload on CPU, and the scaler reports what it decided"
 HPA_DOWN_WINDOW = "The HorizontalPodAutoscaler holds the replicas through its scale-down window, then scales down"
@@ -191,7 +192,7 @@ CAUGHT_BY = {
     "disabled-ignored": catch("policies", {DISABLED, DISABLED_BARE}, FIRST_DOWN.format("Min", 9)),
     "policy-period-ignored": catch("policies", {PERIOD}, DISABLED),
     "disabled-needs-policies": catch("policies", {DISABLED_BARE}, DISABLED),
-    "rate-reverses-direction": catch("policies", {RATE}, DISABLED),
+    "rate-reverses-direction": catch("policies", {RATE, UP_RATE_HALF}, DISABLED),
     "up-rate-ignored": catch("policies", {UP_RATE}, DISABLED),
     "history-uncapped": catch("lifecycle", {HISTORY}, SCALER_GOES),
     "history-newest-first": catch("lifecycle", {HISTORY}, SCALER_GOES),
