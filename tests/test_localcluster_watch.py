@@ -205,13 +205,19 @@ def _http(cluster: LocalCluster, **headers: str) -> httpx.Client:
 
 # -- bookmarks, selectors, timeouts, start options ---------------------------------------------------
 
-def test_bookmarks_carry_the_current_resource_version(cluster, core, ns, watching):
+def _bookmarked(cluster, core, ns, watching):
+    """A configmap watch with bookmarks that saw its configmap, then a minute in which a write it does not
+    see (a Service) moved the cluster's resourceVersion: (the stream, that minute's bookmark, the version)."""
     stream = watching(core.list_namespaced_config_map, ns, allow_watch_bookmarks=True)
     core.create_namespaced_config_map(ns, {"metadata": {"name": "c"}})
     assert stream.take(1, "the configmap") == [("ADDED", "c")]
     unseen = core.create_namespaced_service(ns, SERVICE).metadata.resource_version
     cluster.clock.advance(61)
-    bookmark = stream.next("a bookmark after a minute of cluster time in which the resourceVersion moved")
+    return stream, stream.next("a bookmark after a minute of cluster time in which the resourceVersion moved"), unseen
+
+
+def test_bookmarks_carry_the_current_resource_version(cluster, core, ns, watching):
+    stream, bookmark, unseen = _bookmarked(cluster, core, ns, watching)
     assert bookmark["type"] == "BOOKMARK"
     assert int(bookmark["raw_object"]["metadata"]["resourceVersion"]) >= int(unseen), \
         "the bookmark does not carry the version a write of another kind moved the cluster to"
@@ -219,12 +225,8 @@ def test_bookmarks_carry_the_current_resource_version(cluster, core, ns, watchin
 
 
 def test_no_bookmark_repeats_what_the_client_knows(cluster, core, ns, watching):
-    stream = watching(core.list_namespaced_config_map, ns, allow_watch_bookmarks=True)
-    core.create_namespaced_config_map(ns, {"metadata": {"name": "c"}})
-    stream.take(1, "the configmap")
-    core.create_namespaced_service(ns, SERVICE)
-    cluster.clock.advance(61)
-    assert stream.next("a bookmark after the service moved the resourceVersion")["type"] == "BOOKMARK"
+    stream, bookmark, _ = _bookmarked(cluster, core, ns, watching)
+    assert bookmark["type"] == "BOOKMARK"
     cluster.clock.advance(600)
     core.create_namespaced_config_map(ns, {"metadata": {"name": "d"}})
     assert stream.take(1, "the second configmap") == [("ADDED", "d")], \
